@@ -1,0 +1,287 @@
+"""The ``toxwatch`` command line. Heavy libraries are imported by the commands that use them,
+so ``toxwatch --help`` stays fast.
+
+Exit codes: 0 success; 1 unusable input or configuration; 2 ran, but validation errors were
+found and queried.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+EXIT_OK, EXIT_INPUT, EXIT_QUERIES = 0, 1, 2
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_TRIAL = REPO_ROOT / "data" / "trials" / "npc-apatinib-pd1" / "trial.toml"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="toxwatch",
+        description="Safety desk of an oncology trial: validate AE data against CTCAE, build toxicity tables, watch stopping rules, render DSMB reports.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run the whole review on the bundled trial")
+    demo.add_argument("--out", type=Path, default=Path("toxwatch-demo"), help="output root (default ./toxwatch-demo)")
+
+    run = commands.add_parser("run", help="run the whole review as a Prefect flow")
+    run.add_argument("config", type=Path)
+    run.add_argument("--cut", type=_date, help="data cut date (default: latest date in the data)")
+    run.add_argument("--out", type=Path, help="output root (default: the config's output_dir)")
+
+    validate = commands.add_parser("validate", help="ingest and validate only; write queries")
+    validate.add_argument("config", type=Path)
+    validate.add_argument("--out", type=Path)
+    validate.add_argument("--cut", type=_date)
+
+    tables = commands.add_parser("tables", help="write all toxicity tables as CSV and Parquet")
+    tables.add_argument("config", type=Path)
+    tables.add_argument("--cut", type=_date)
+    tables.add_argument("--out", type=Path, required=True)
+
+    rules = commands.add_parser("rules", help="stopping boundaries and rule checks")
+    rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="SUBCOMMAND")
+    boundary = rule_commands.add_parser("boundary", help="compute a stopping boundary and its operating characteristics")
+    boundary.add_argument("--kind", choices=["toxbdry", "pocock", "bayes", "sprt"], required=True)
+    boundary.add_argument("--looks", required=True, help='e.g. "20,40,60,75" or "1-40"')
+    boundary.add_argument("--p0", type=float, help="acceptable rate (toxbdry pLo, pocock, sprt)")
+    boundary.add_argument("--p1", type=float, help="unacceptable rate (toxbdry pHi, sprt)")
+    boundary.add_argument("--cp0", type=float, default=0.1)
+    boundary.add_argument("--cp1", type=float, default=0.9)
+    boundary.add_argument("--delta", type=float, default=0.0)
+    boundary.add_argument("--priority", choices=["null", "alt"], default="null")
+    boundary.add_argument("--alpha", type=float, default=0.05)
+    boundary.add_argument("--p-max", type=float, dest="p_max")
+    boundary.add_argument("--threshold", type=float)
+    boundary.add_argument("--prior", help='Beta prior "a,b" (bayes)')
+    boundary.add_argument("--json", action="store_true")
+    check = rule_commands.add_parser("check", help="evaluate the trial's rules on its latest data cut")
+    check.add_argument("config", type=Path)
+    check.add_argument("--json", action="store_true")
+
+    ctcae = commands.add_parser("ctcae", help="CTCAE terms and grading")
+    ctcae_commands = ctcae.add_subparsers(dest="ctcae_command", required=True, metavar="SUBCOMMAND")
+    lookup = ctcae_commands.add_parser("lookup", help="look a term up: exact, synonym or fuzzy")
+    lookup.add_argument("term")
+    lookup.add_argument("--version", default="5.0")
+    lookup.add_argument("--json", action="store_true")
+    grade = ctcae_commands.add_parser("grade", help="grade a lab value or blood pressure")
+    grade.add_argument("--test", required=True)
+    grade.add_argument("--value", type=float, required=True)
+    grade.add_argument("--uln", type=float)
+    grade.add_argument("--lln", type=float)
+    grade.add_argument("--baseline", type=float)
+    grade.add_argument("--unit")
+    grade.add_argument("--version", default="5.0")
+    grade.add_argument("--json", action="store_true")
+    importer = ctcae_commands.add_parser("import", help="install the full dictionary from an NCI CTCAE workbook")
+    importer.add_argument("path", type=Path)
+
+    synth = commands.add_parser("synth", help="write a realistic synthetic trial folder with trial.toml")
+    synth.add_argument("--subjects", type=int, required=True)
+    synth.add_argument("--seed", type=int, default=20240115)
+    synth.add_argument("--error-rate", type=float, default=0.0, dest="error_rate")
+    synth.add_argument("--out", type=Path, required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from validators.errors import InputError
+
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as error:
+        print(f"toxwatch: error: {error.message}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def _run_flow(config: Path, cut: date | None, out: Path | None) -> dict:
+    from flows.safety_review import safety_review
+
+    return safety_review(str(config), cut, str(out) if out else None)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    result = _run_flow(BUNDLED_TRIAL, None, args.out)
+    _print_review(result)
+    return EXIT_OK  # the bundled trial carries deliberate data errors to show the query workflow
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    result = _run_flow(args.config, args.cut, args.out)
+    _print_review(result)
+    return EXIT_QUERIES if result["queries"] else EXIT_OK
+
+
+def _print_review(result: dict) -> None:
+    print(f"stopping signals: {result['flags']}")
+    print(f"queries: {result['queries']}")
+    for report in result["reports"]:
+        print(f"report: {report}")
+    print(f"output: {result['out_dir']}")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from flows.stages import ingest
+
+    loaded = ingest(args.config, cut_date=args.cut, out_root=args.out)
+    for source, counts in loaded.accounting.items():
+        print(f"{source}: {counts['rows_in']} rows in = {counts['clean']} clean + {counts['quarantined']} quarantined")
+    print(f"queries: {loaded.queries} -> {Path(loaded.out_dir) / 'queries.csv'}")
+    return EXIT_QUERIES if loaded.queries else EXIT_OK
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    from flows.stages import analyse, ingest
+
+    loaded = ingest(args.config, cut_date=args.cut, out_root=args.out)
+    analysis = analyse(loaded)
+    print(f"tables: {', '.join(analysis['tables'])} -> {Path(loaded.out_dir) / 'tables'}")
+    return EXIT_QUERIES if loaded.queries else EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    if args.rules_command == "boundary":
+        return _rules_boundary(args)
+    return _rules_check(args)
+
+
+def _rules_boundary(args: argparse.Namespace) -> int:
+    from signals import boundaries
+
+    def need(name: str, value: object) -> object:
+        if value is None:
+            print(f"toxwatch: error: --kind {args.kind} needs --{name.replace('_', '-')}", file=sys.stderr)
+            raise SystemExit(EXIT_INPUT)
+        return value
+
+    try:
+        looks = boundaries.parse_looks(args.looks)
+        if args.kind == "toxbdry":
+            result = boundaries.toxbdry(need("p0", args.p0), need("p1", args.p1), looks, cp0=args.cp0, cp1=args.cp1, delta=args.delta, priority=args.priority)
+        elif args.kind == "pocock":
+            result = boundaries.pocock(need("p0", args.p0), looks, alpha=args.alpha, p1=args.p1)
+        elif args.kind == "sprt":
+            result = boundaries.sprt(need("p0", args.p0), need("p1", args.p1), looks, alpha=args.alpha)
+        else:
+            prior = tuple(float(v) for v in need("prior", args.prior).split(","))
+            result = boundaries.bayes(need("p_max", args.p_max), looks, prior=prior, threshold=args.threshold, alpha=args.alpha if args.threshold is None else None, p0=args.p0)
+    except ValueError as error:
+        print(f"toxwatch: error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    payload = result.to_dict()
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return EXIT_OK
+    print(f"{result.kind} boundary: stop when the count of events exceeds r at n")
+    print("n:  " + " ".join(f"{n:>3}" for n in result.looks))
+    if result.lo is not None:
+        print("lo: " + " ".join(f"{r:>3}" for r in result.lo))
+    print(("hi: " if result.lo is not None else "r:  ") + " ".join(f"{r:>3}" for r in result.stop_above))
+    print("p      P(cross)  P(stop early)  E[n]")
+    for row in result.oc:
+        print(f"{row.p:<6.3f} {row.p_cross:>8.3f}  {row.p_early_stop:>13.3f}  {row.expected_n:>5.1f}")
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    return EXIT_OK
+
+
+def _rules_check(args: argparse.Namespace) -> int:
+    from flows.stages import aesi_terms_frame, model_parameters
+    from safetydb.store import SafetyStore
+    from signals.rules import evaluate_rules
+    from validators.errors import InputError
+    from validators.trial_config import load_trial_config
+
+    config = load_trial_config(args.config)
+    with SafetyStore(config.database_path) as store:
+        cut = store.latest_cut(config.id)
+        if cut is None:
+            raise InputError(config.database_path, None, f"no data cut of trial {config.id!r} in the store", f"run `toxwatch run {args.config}` first")
+        store.build_models(model_parameters(config, cut.cut_id, cut.cut_date), aesi_terms_frame(config))
+        results = evaluate_rules(store, config)
+    if args.json:
+        print(json.dumps({"cut_date": cut.cut_date.isoformat(), "rules": [r.to_dict() for r in results]}, indent=2, default=str))
+    else:
+        print(f"data cut {cut.cut_date}")
+        for result in results:
+            print(f"{result.status:<5} {result.rule_id}: {result.statement}")
+    return EXIT_OK
+
+
+def cmd_ctcae(args: argparse.Namespace) -> int:
+    if args.ctcae_command == "lookup":
+        from ctcae.matching import lookup_json
+
+        payload = lookup_json(args.term, args.version)
+        if args.json:
+            print(json.dumps(payload, indent=2))
+        elif payload["term"] is None:
+            print(f"no {payload['version']} term matches {args.term!r}")
+            for suggestion in payload["suggestions"]:
+                print(f"  did you mean: {suggestion['term']} (score {suggestion['score']:.0f})")
+        else:
+            grades = ", ".join(str(g) for g in payload["allowed_grades"])
+            print(f"{payload['term']} ({payload['soc']}; MedDRA {payload['meddra_code']}) — grades {grades} — {payload['match']} match")
+        return EXIT_OK if payload["term"] is not None else EXIT_INPUT
+    if args.ctcae_command == "grade":
+        from ctcae.grading import grade
+
+        try:
+            result = grade(args.test, args.value, uln=args.uln, lln=args.lln, baseline=args.baseline, unit=args.unit, version=args.version)
+        except ValueError as error:
+            print(f"toxwatch: error: {error}", file=sys.stderr)
+            return EXIT_INPUT
+        if args.json:
+            print(json.dumps(result.to_dict(), indent=2))
+        elif result.gradable:
+            print(f"grade {result.grade} ({result.ctcae_term}): {result.criterion}")
+        else:
+            print(f"not gradable: {result.reason}")
+        return EXIT_OK
+    from ctcae.workbook import import_workbook
+
+    try:
+        imported = import_workbook(args.path)
+    except ValueError as error:
+        print(f"toxwatch: error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    print(imported)
+    return EXIT_OK
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from flows.synth import generate_trial
+
+    counts = generate_trial(args.subjects, args.seed, args.out, error_rate=args.error_rate)
+    for source, rows in counts.items():
+        print(f"{source}: {rows} rows")
+    print(f"trial folder: {args.out} (config: {args.out / 'trial.toml'})")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "run": cmd_run,
+    "validate": cmd_validate,
+    "tables": cmd_tables,
+    "rules": cmd_rules,
+    "ctcae": cmd_ctcae,
+    "synth": cmd_synth,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The safety review as plain stages, usable without Prefect; ``flows.safety_review`` orchestrates them.
+
+Each stage takes and returns small references (paths, ids, counts), and reads or writes the
+DuckDB file and the output folder itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from ctcae.terms import load_dictionary
+from safetydb.export import write_tables
+from safetydb.store import ModelParameters, SafetyStore, toolkit_version
+from signals.rules import STATUS_ORDER, evaluate_rules
+from validators.trial_config import TrialConfig, load_trial_config
+from validators.validate import ValidationResult, validate_trial
+
+
+@dataclass
+class LoadedCut:
+    """What the ingest stage hands on: the cut, where its outputs go, and the row accounting."""
+
+    config_path: str
+    database_path: str
+    cut_id: str
+    cut_date: str
+    out_dir: str
+    loaded_now: bool
+    dictionary: str
+    accounting: dict[str, dict[str, int]]
+    inputs: dict[str, dict[str, str]]
+    queries: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def default_cut_date(validation: ValidationResult) -> date:
+    """The latest date present in the clean data: a fixed data set always gives the same cut."""
+    latest: list[date] = []
+    for result in validation.sources.values():
+        date_columns = [name for name, dtype in result.clean.schema.items() if dtype == pl.Date]
+        if result.clean.height and date_columns:
+            value = result.clean.select(pl.max_horizontal([pl.col(c).max() for c in date_columns])).item()
+            if value is not None:
+                latest.append(value)
+    return max(latest) if latest else date.today()
+
+
+def ingest(config_path: Path | str, *, cut_date: date | None = None, out_root: Path | None = None, database: Path | None = None) -> LoadedCut:
+    """Read, validate and store the trial's sources as a data cut; write queries.csv."""
+    started = time.perf_counter()
+    config = load_trial_config(config_path)
+    dictionary = load_dictionary(config.model.trial.ctcae_version)
+    validation = validate_trial(config, dictionary)
+    validated = time.perf_counter()
+    cut_date = cut_date or default_cut_date(validation)
+    database = database or config.database_path
+    with SafetyStore(database) as store:
+        cut = store.load_cut(
+            trial_id=config.id,
+            cut_date=cut_date,
+            config_sha256=config.sha256,
+            input_sha256s={name: result.sha256 for name, result in validation.sources.items()},
+            dictionary=dictionary.description,
+            clean={name: result.clean for name, result in validation.sources.items()},
+            quarantined={name: result.quarantined for name, result in validation.sources.items()},
+            agent_ids=config.agent_ids,
+        )
+    stored = time.perf_counter()
+    out_dir = (out_root or config.output_root) / config.id / cut_date.isoformat()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    queries = validation.queries
+    queries.write_csv(out_dir / "queries.csv")
+    return LoadedCut(
+        config_path=str(config.path),
+        database_path=str(Path(database).resolve()),
+        cut_id=cut.cut_id,
+        cut_date=cut_date.isoformat(),
+        out_dir=str(out_dir),
+        loaded_now=cut.loaded_now,
+        dictionary=dictionary.description,
+        accounting={name: result.accounting for name, result in validation.sources.items()},
+        inputs={
+            name: {"file": result.path.name, "sha256": result.sha256}
+            for name, result in validation.sources.items()
+        },
+        queries=queries.height,
+        timings={"validate_s": round(validated - started, 3), "store_s": round(stored - validated, 3)},
+    )
+
+
+def aesi_terms_frame(config: TrialConfig) -> pl.DataFrame:
+    rows = []
+    for aesi, definition in config.model.aesi.items():
+        rows += [{"aesi": aesi, "label": definition.label, "match_on": "term", "value": t} for t in definition.terms]
+        rows += [
+            {"aesi": aesi, "label": definition.label, "match_on": "other_specify", "value": t}
+            for t in definition.other_specify
+        ]
+    schema = {"aesi": pl.String, "label": pl.String, "match_on": pl.String, "value": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def model_parameters(config: TrialConfig, cut_id: str, cut_date: date) -> ModelParameters:
+    return ModelParameters(
+        cut_id=cut_id,
+        cut_date=cut_date,
+        cycle_days=config.model.trial.cycle_length_days,
+        teae_end_days=config.teae_end_days,
+        acute_days=config.model.windows.acute_days,
+        related_levels=list(config.model.attribution.related_levels),
+    )
+
+
+def analyse(loaded: LoadedCut) -> dict[str, object]:
+    """Build the SQL models of the cut, export the tables, evaluate the stopping rules (flags.json)."""
+    started = time.perf_counter()
+    config = load_trial_config(loaded.config_path)
+    out_dir = Path(loaded.out_dir)
+    cut_date = date.fromisoformat(loaded.cut_date)
+    with SafetyStore(loaded.database_path) as store:
+        store.build_models(model_parameters(config, loaded.cut_id, cut_date), aesi_terms_frame(config))
+        tables = write_tables(store, out_dir / "tables")
+        built = time.perf_counter()
+        results = evaluate_rules(store, config)
+        store.record_flags(store.get_cut(loaded.cut_id), [r.to_dict() for r in results])
+        history = {r.rule_id: store.flag_history(config.id, r.rule_id).to_dicts() for r in results}
+    flags = {
+        "trial_id": config.id,
+        "cut_date": loaded.cut_date,
+        "cut_id": loaded.cut_id,
+        "overall": min((r.status for r in results), key=STATUS_ORDER.__getitem__, default="OK"),
+        "rules": [r.to_dict() | {"history": _json_history(history[r.rule_id])} for r in results],
+    }
+    (out_dir / "flags.json").write_text(json.dumps(flags, indent=2, default=str), encoding="utf-8")
+    finished = time.perf_counter()
+    return {
+        "tables": sorted(tables),
+        "flags": flags["overall"],
+        "timings": {"tables_s": round(built - started, 3), "signals_s": round(finished - built, 3)},
+    }
+
+
+def _json_history(rows: list[dict]) -> list[dict]:
+    return [{key: (value.isoformat() if isinstance(value, date) else value) for key, value in row.items()} for row in rows]
+
+
+def render(loaded: LoadedCut) -> list[str]:
+    """Render the reports of the cut from its output folder."""
+    from reports.render import render_reports
+
+    return [str(path) for path in render_reports(Path(loaded.out_dir), loaded_cut=asdict(loaded))]
+
+
+def write_manifest(loaded: LoadedCut, *, reports: list[str], timings: dict[str, float]) -> Path:
+    config = load_trial_config(loaded.config_path)
+    manifest = {
+        "toolkit": "toxwatch",
+        "toolkit_version": toolkit_version(),
+        "trial_id": config.id,
+        "cut_id": loaded.cut_id,
+        "cut_date": loaded.cut_date,
+        "config": {"file": Path(loaded.config_path).name, "sha256": config.sha256},
+        "ctcae_dictionary": loaded.dictionary,
+        "inputs": loaded.inputs,
+        "row_accounting": loaded.accounting,
+        "queries": loaded.queries,
+        "reports": [Path(p).name for p in reports],
+        "timings_s": loaded.timings | timings,
+    }
+    path = Path(loaded.out_dir) / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return path

@@ -1,0 +1,10 @@
+-- grain: ae_id. AE records with onset on or before the cut date; later resolutions and awareness are not yet known.
+SELECT
+    a.ae_id, a.subject_id, a.verbatim_term, a.ctcae_term, a.meddra_soc, a.other_specify, a.grade,
+    a.onset_date,
+    CASE WHEN a.resolution_date <= $cut_date THEN a.resolution_date END AS resolution_date,
+    a.serious, a.serious_criteria, a.outcome,
+    CASE WHEN a.awareness_date <= $cut_date THEN a.awareness_date END AS awareness_date
+FROM adverse_events AS a
+JOIN stg_subjects AS s USING (subject_id)
+WHERE a.cut_id = $cut_id AND a.onset_date <= $cut_date

@@ -1,0 +1,7 @@
+-- grain: one administration record (subject_id, agent, start_date). Records started by the cut date; intervals clipped at it.
+SELECT
+    e.subject_id, e.agent, e.start_date, LEAST(e.end_date, $cut_date) AS end_date,
+    e.dose_mg, e.planned_dose_mg, e.adjustment, e.adjustment_reason
+FROM exposure AS e
+JOIN stg_subjects AS s USING (subject_id)
+WHERE e.cut_id = $cut_id AND e.start_date <= $cut_date

@@ -1,0 +1,10 @@
+-- grain: subject_id. Subjects enrolled on or before the cut date, as known at the cut.
+SELECT
+    subject_id, site_id, arm, sex, age, enrolment_date, recurrence_type, prior_reirradiation,
+    CASE WHEN end_of_treatment_date <= $cut_date THEN end_of_treatment_date END AS end_of_treatment_date,
+    CASE WHEN end_of_treatment_date <= $cut_date THEN end_of_treatment_reason END AS end_of_treatment_reason,
+    LEAST(last_contact_date, $cut_date) AS last_contact_date,
+    CASE WHEN death_date <= $cut_date THEN death_date END AS death_date,
+    CASE WHEN death_date <= $cut_date THEN death_cause END AS death_cause
+FROM subjects
+WHERE cut_id = $cut_id AND enrolment_date <= $cut_date

@@ -1,0 +1,10 @@
+-- grain: ae_id. Listing of serious adverse events with relatedness per agent.
+SELECT
+    a.subject_id, a.ae_id, a.ctcae_term, a.other_specify, a.grade, a.onset_date, a.study_day, a.cycle,
+    a.resolution_date, a.outcome, a.serious_criteria, a.awareness_date, a.teae,
+    string_agg(t.agent || ': ' || t.attribution, '; ' ORDER BY t.agent) AS attribution
+FROM int_adverse_events AS a
+LEFT JOIN stg_ae_attribution AS t USING (ae_id)
+WHERE a.serious = 'Y'
+GROUP BY ALL
+ORDER BY a.onset_date, a.subject_id, a.ae_id

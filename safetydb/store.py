@@ -1,0 +1,303 @@
+"""The DuckDB store: data cuts, the rows loaded for each, and the SQL models built on a cut.
+
+A data cut is identified by the trial, the cut date, the config hash and the input hashes, so
+loading the same inputs twice changes nothing, and a past cut can be re-reported identically.
+Models are the SELECT statements in ``safetydb/sql/``, run in dependency order into temporary
+tables with bound parameters; no SQL is built from values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SQL_DIR = Path(__file__).with_name("sql")
+STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution")
+DERIVED_MODELS = ("int_subject_dosing", "int_adverse_events", "int_ae_aesi")
+TABLE_MODELS = (
+    "t_overview",
+    "t_soc_term",
+    "t_acute_late",
+    "t_by_cycle",
+    "t_attribution",
+    "t_aesi",
+    "t_exposure",
+    "t_sae_listing",
+    "t_deaths",
+)
+DATA_TABLES = ("subjects", "exposure", "adverse_events", "labs", "vitals")
+PARAMETER = re.compile(r"\$([a-z_]+)")
+
+
+def toolkit_version() -> str:
+    try:
+        return metadata.version("toxwatch")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class Cut:
+    cut_id: str
+    trial_id: str
+    cut_date: date
+    config_sha256: str
+    inputs_sha256: str
+    dictionary: str
+    created_at: datetime
+    loaded_now: bool  # False when the identical cut was already in the store
+
+
+@dataclass(frozen=True)
+class ModelParameters:
+    cut_id: str
+    cut_date: date
+    cycle_days: int
+    teae_end_days: int | None
+    acute_days: int
+    related_levels: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "cut_id": self.cut_id,
+            "cut_date": self.cut_date,
+            "cycle_days": self.cycle_days,
+            "teae_end_days": self.teae_end_days,
+            "acute_days": self.acute_days,
+            "related_levels": self.related_levels,
+        }
+
+
+def read_model(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def model_grain(name: str) -> list[str]:
+    """The grain a model declares on its first line (``-- grain: a, b``)."""
+    first_line = read_model(name).splitlines()[0]
+    match = re.match(r"--\s*grain:\s*(.+?)\.", first_line)
+    if not match:
+        raise ValueError(f"safetydb/sql/{name}.sql: first line must declare the grain")
+    grain = match.group(1).strip().strip("()")
+    return [part.strip() for part in grain.split(",")]
+
+
+class SafetyStore:
+    """A persistent DuckDB file holding every data cut of one or more trials."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = duckdb.connect(str(self.path))
+        self.connection.execute(read_model("schema"))
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> SafetyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- loading -------------------------------------------------------------------------
+    def load_cut(
+        self,
+        *,
+        trial_id: str,
+        cut_date: date,
+        config_sha256: str,
+        input_sha256s: dict[str, str],
+        dictionary: str,
+        clean: dict[str, pl.DataFrame],
+        quarantined: dict[str, pl.DataFrame],
+        agent_ids: list[str],
+    ) -> Cut:
+        """Record a data cut and its rows; an identical cut already stored is left as it is."""
+        inputs_sha256 = hashlib.sha256(
+            json.dumps(sorted(input_sha256s.items())).encode()
+        ).hexdigest()
+        identity = json.dumps([trial_id, cut_date.isoformat(), config_sha256, inputs_sha256])
+        cut_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        existing = self.connection.execute(
+            "SELECT created_at FROM cuts WHERE cut_id = $cut_id", {"cut_id": cut_id}
+        ).fetchone()
+        if existing is not None:
+            return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, existing[0], False)
+
+        created_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        self.connection.execute("BEGIN TRANSACTION")
+        try:
+            self.connection.execute(
+                "INSERT INTO cuts VALUES ($cut_id, $trial_id, $cut_date, $config, $inputs, $dictionary, $version, $created)",
+                {
+                    "cut_id": cut_id,
+                    "trial_id": trial_id,
+                    "cut_date": cut_date,
+                    "config": config_sha256,
+                    "inputs": inputs_sha256,
+                    "dictionary": dictionary,
+                    "version": toolkit_version(),
+                    "created": created_at,
+                },
+            )
+            for table, frame in clean.items():
+                self._insert_clean(table, frame, cut_id, agent_ids)
+            for source, frame in quarantined.items():
+                self._insert_quarantine(source, frame, cut_id)
+            self.connection.execute("COMMIT")
+        except Exception:
+            self.connection.execute("ROLLBACK")
+            raise
+        return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, created_at, True)
+
+    def _insert_clean(self, table: str, frame: pl.DataFrame, cut_id: str, agent_ids: list[str]) -> None:
+        staged = frame.rename({"_row": "source_row"}).with_columns(pl.lit(cut_id).alias("cut_id"))
+        if table == "adverse_events":
+            attribution = pl.concat(
+                [
+                    staged.select(
+                        "cut_id",
+                        "ae_id",
+                        pl.lit(agent).alias("agent"),
+                        pl.col(f"attribution_{agent}").alias("attribution"),
+                        pl.col(f"action_{agent}").alias("action"),
+                    )
+                    for agent in agent_ids
+                ]
+            )
+            self._insert_frame("ae_attribution", attribution)
+            staged = staged.drop([c for c in staged.columns if c.startswith(("attribution_", "action_"))])
+        self._insert_frame(table, staged)
+
+    def _insert_quarantine(self, source: str, frame: pl.DataFrame, cut_id: str) -> None:
+        if frame.is_empty():
+            return
+        record_columns = [c for c in frame.columns if c not in ("_row", "reasons")]
+        rows = frame.select(
+            pl.lit(cut_id).alias("cut_id"),
+            pl.lit(source).alias("source"),
+            pl.col("_row").alias("source_row"),
+            pl.struct(record_columns).struct.json_encode().alias("record_json"),
+            pl.col("reasons"),
+        )
+        self._insert_frame("quarantine", rows)
+
+    def _insert_frame(self, table: str, frame: pl.DataFrame) -> None:
+        self.connection.register("incoming", frame)
+        try:
+            self.connection.execute(f"INSERT INTO {_identifier(table)} BY NAME SELECT * FROM incoming")
+        finally:
+            self.connection.unregister("incoming")
+
+    # ---- reading cuts --------------------------------------------------------------------
+    def cuts(self, trial_id: str) -> pl.DataFrame:
+        return _select(
+            self.connection,
+            "SELECT * FROM cuts WHERE trial_id = $trial_id ORDER BY cut_date, created_at",
+            {"trial_id": trial_id},
+        )
+
+    def latest_cut(self, trial_id: str) -> Cut | None:
+        row = self.connection.execute(
+            "SELECT * FROM cuts WHERE trial_id = $trial_id ORDER BY cut_date DESC, created_at DESC LIMIT 1",
+            {"trial_id": trial_id},
+        ).fetchone()
+        return None if row is None else _cut_from_row(row)
+
+    def get_cut(self, cut_id: str) -> Cut:
+        row = self.connection.execute("SELECT * FROM cuts WHERE cut_id = $cut_id", {"cut_id": cut_id}).fetchone()
+        if row is None:
+            raise KeyError(f"no data cut {cut_id!r} in {self.path}")
+        return _cut_from_row(row)
+
+    def quarantine(self, cut_id: str) -> pl.DataFrame:
+        return _select(
+            self.connection,
+            "SELECT source, source_row, reasons, record_json FROM quarantine WHERE cut_id = $cut_id ORDER BY source, source_row",
+            {"cut_id": cut_id},
+        )
+
+    # ---- models --------------------------------------------------------------------------
+    def build_models(self, parameters: ModelParameters, aesi_terms: pl.DataFrame) -> None:
+        """Materialise staging, derived and table models for one cut as temporary tables."""
+        self.connection.register("aesi_terms_frame", aesi_terms)
+        self.connection.execute("CREATE OR REPLACE TEMP TABLE aesi_terms AS SELECT * FROM aesi_terms_frame")
+        self.connection.unregister("aesi_terms_frame")
+        for name in STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS:
+            self.run_model_into(name, parameters.as_dict())
+
+    def run_model_into(self, name: str, parameters: dict[str, object]) -> None:
+        sql = read_model(name)
+        self.connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_identifier(name)} AS {sql}", _used(sql, parameters)
+        )
+
+    def query(self, sql: str, parameters: dict[str, object] | None = None) -> pl.DataFrame:
+        parameters = parameters or {}
+        return _select(self.connection, sql, _used(sql, parameters))
+
+    def model(self, name: str) -> pl.DataFrame:
+        return _select(self.connection, f"SELECT * FROM {_identifier(name)}")
+
+    def record_flags(self, cut: Cut, flags: list[dict]) -> None:
+        self.connection.execute("DELETE FROM flag_history WHERE cut_id = $cut_id", {"cut_id": cut.cut_id})
+        for flag in flags:
+            self.connection.execute(
+                "INSERT INTO flag_history VALUES ($cut_id, $cut_date, $rule_id, $status, $evaluable, $events, $boundary)",
+                {
+                    "cut_id": cut.cut_id,
+                    "cut_date": cut.cut_date,
+                    "rule_id": flag["rule_id"],
+                    "status": flag["status"],
+                    "evaluable": flag.get("evaluable"),
+                    "events": flag.get("events"),
+                    "boundary": flag.get("boundary"),
+                },
+            )
+
+    def flag_history(self, trial_id: str, rule_id: str) -> pl.DataFrame:
+        return _select(
+            self.connection,
+            """
+            SELECT h.cut_date, h.status, h.evaluable, h.events, h.boundary
+            FROM flag_history AS h JOIN cuts AS c USING (cut_id)
+            WHERE c.trial_id = $trial_id AND h.rule_id = $rule_id
+            ORDER BY h.cut_date, c.created_at
+            """,
+            {"trial_id": trial_id, "rule_id": rule_id},
+        )
+
+
+def _select(connection: duckdb.DuckDBPyConnection, sql: str, parameters: dict | None = None) -> pl.DataFrame:
+    """Run a SELECT with bound parameters into a Polars frame."""
+    return connection.sql(sql, params=parameters).pl()
+
+
+def _cut_from_row(row: tuple) -> Cut:
+    cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, _version, created_at = row
+    return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, created_at, False)
+
+
+def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:
+    """Only the parameters a statement names: DuckDB rejects unused named parameters."""
+    names = set(PARAMETER.findall(sql))
+    missing = names - parameters.keys()
+    if missing:
+        raise KeyError(f"SQL needs parameters {sorted(missing)}")
+    return {name: parameters[name] for name in names}
+
+
+def _identifier(name: str) -> str:
+    """Table names come from this module's constants; refuse anything else."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"not a model or table name: {name!r}")
+    return name

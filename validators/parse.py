@@ -1,0 +1,52 @@
+"""Turn source text into typed columns; a value that does not parse becomes a reason, not an error."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from validators.read import ROW
+
+DATE_COLUMNS = {
+    "subjects": ("enrolment_date", "end_of_treatment_date", "last_contact_date", "death_date"),
+    "exposure": ("start_date", "end_date"),
+    "adverse_events": ("onset_date", "resolution_date", "awareness_date"),
+    "labs": ("collection_date",),
+    "vitals": ("measure_date",),
+}
+INTEGER_COLUMNS = {
+    "subjects": ("age",),
+    "adverse_events": ("grade",),
+    "vitals": ("sbp_mmhg", "dbp_mmhg", "heart_rate_bpm"),
+}
+DECIMAL_COLUMNS = {
+    "exposure": ("dose_mg", "planned_dose_mg"),
+    "labs": ("value", "lln", "uln"),
+    "vitals": ("weight_kg",),
+}
+REASON_SCHEMA = {ROW: pl.Int64, "field": pl.String, "value": pl.String, "problem": pl.String, "check": pl.String}
+
+
+def parse_source(name: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cast the typed columns of a source; return the typed frame and one reason per bad value."""
+    conversions: list[tuple[str, pl.Expr, str]] = []
+    for column in DATE_COLUMNS.get(name, ()):
+        conversions.append((column, pl.col(column).str.to_date("%Y-%m-%d", strict=False), "is not a date (YYYY-MM-DD)"))
+    for column in INTEGER_COLUMNS.get(name, ()):
+        conversions.append((column, pl.col(column).cast(pl.Int64, strict=False), "is not a whole number"))
+    for column in DECIMAL_COLUMNS.get(name, ()):
+        conversions.append((column, pl.col(column).cast(pl.Float64, strict=False), "is not a number"))
+
+    typed = raw.with_columns([expression.alias(column) for column, expression, _ in conversions])
+    reasons = [
+        raw.filter(pl.col(column).is_not_null() & typed[column].is_null())
+        .select(
+            pl.col(ROW),
+            pl.lit(column).alias("field"),
+            pl.col(column).alias("value"),
+            pl.lit(f"{column} {problem}").alias("problem"),
+            pl.lit("parse").alias("check"),
+        )
+        for column, _, problem in conversions
+    ]
+    reason_frame = pl.concat(reasons) if reasons else pl.DataFrame(schema=REASON_SCHEMA)
+    return typed, reason_frame.cast(REASON_SCHEMA)

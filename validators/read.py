@@ -1,0 +1,95 @@
+"""Read a trial's source files as text, exactly as given, with their line numbers.
+
+Every column is read as text so that a malformed value becomes a query later instead of a
+crash now. Only an unusable file (missing, unreadable, required columns absent) stops the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from validators.errors import InputError
+from validators.trial_config import TrialConfig
+
+ROW = "_row"  # line number in the source file (header = line 1), or record position for Parquet
+
+SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "subjects": (
+        "subject_id", "site_id", "arm", "sex", "age", "enrolment_date", "recurrence_type",
+        "prior_reirradiation", "end_of_treatment_date", "end_of_treatment_reason",
+        "last_contact_date", "death_date", "death_cause",
+    ),
+    "exposure": (
+        "subject_id", "agent", "start_date", "end_date", "dose_mg", "planned_dose_mg", "route",
+        "frequency", "adjustment", "adjustment_reason",
+    ),
+    "adverse_events": (
+        "ae_id", "subject_id", "verbatim_term", "ctcae_term", "other_specify", "grade",
+        "onset_date", "resolution_date", "serious", "serious_criteria", "outcome",
+        "awareness_date",
+    ),
+    "labs": ("subject_id", "collection_date", "test_code", "value", "unit", "lln", "uln"),
+    "vitals": ("subject_id", "measure_date", "sbp_mmhg", "dbp_mmhg", "heart_rate_bpm", "weight_kg"),
+}
+
+
+def required_columns(source: str, agent_ids: list[str]) -> tuple[str, ...]:
+    """Canonical columns a source must have; adverse events carry one pair per agent."""
+    columns = SOURCE_COLUMNS[source]
+    if source == "adverse_events":
+        per_agent = [f"{prefix}_{agent}" for agent in agent_ids for prefix in ("attribution", "action")]
+        columns = columns + tuple(per_agent)
+    return columns
+
+
+@dataclass(frozen=True)
+class RawSource:
+    name: str
+    path: Path
+    sha256: str
+    frame: pl.DataFrame  # canonical text columns + ROW
+
+
+def read_source(config: TrialConfig, name: str) -> RawSource | None:
+    """Read one configured source; None when the optional source is not configured."""
+    path = config.source_path(name)
+    if path is None:
+        return None
+    source = getattr(config.model.sources, name)
+    if not path.is_file():
+        raise InputError(path, f"sources.{name}.path", "source file not found", "correct the path in the trial config")
+    data = path.read_bytes()
+    file_format = source.format or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
+    try:
+        if file_format == "parquet":
+            frame = pl.read_parquet(path)
+            frame = frame.with_columns(pl.all().cast(pl.String))
+            first_row = 1
+        else:
+            frame = pl.read_csv(data, infer_schema=False)
+            first_row = 2
+    except Exception as error:  # polars raises several error types for unreadable files
+        raise InputError(path, None, f"cannot be read as {file_format} ({error})", f"export it as {file_format} with a header row") from None
+
+    renames = {source_name: canonical for canonical, source_name in source.columns.items()}
+    missing_mapped = [name_ for name_ in renames if name_ not in frame.columns]
+    if missing_mapped:
+        raise InputError(path, missing_mapped[0], "column named in the config mapping is not in the file", f"correct sources.{name}.columns")
+    frame = frame.rename(renames)
+    frame = frame.with_columns(pl.col(pl.String).str.strip_chars().replace("", None))
+
+    expected = required_columns(name, config.agent_ids)
+    missing = [column for column in expected if column not in frame.columns]
+    if missing:
+        raise InputError(
+            path,
+            missing[0],
+            f"required column missing (missing: {', '.join(missing)})",
+            f"add the column, or map the file's own name onto it under [sources.{name}.columns]",
+        )
+    frame = frame.select(expected).with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
+    return RawSource(name=name, path=path, sha256=hashlib.sha256(data).hexdigest(), frame=frame)

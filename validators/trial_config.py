@@ -1,0 +1,329 @@
+"""The trial configuration: one TOML file holding everything trial-specific.
+
+Loading validates it completely. Unknown keys and bad values stop with one message naming the
+file, the key, the problem and the fix (``InputError``). Documented key by key in
+``docs/trial-config.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from validators.errors import InputError
+
+ATTRIBUTION_LEVELS = ("unrelated", "unlikely", "possible", "probable", "definite")
+SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrialSection(_Strict):
+    id: str = Field(pattern=SLUG, description="Trial identifier; names the output folder.")
+    title: str
+    registry_id: str | None = None
+    ctcae_version: Literal["5.0", "6.0"] = "5.0"
+    cycle_length_days: int = Field(28, ge=1, le=365)
+    database: str = Field("toxwatch.duckdb", description="DuckDB file, relative to the config.")
+    output_dir: str = Field("out", description="Output root, relative to the config.")
+
+
+class Agent(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    dose_mg: float = Field(gt=0)
+    route: str
+    frequency: str
+    dose_levels_mg: list[float] = Field(default_factory=list)
+
+
+class Windows(_Strict):
+    teae_end_days: int | Literal["none"] = 30
+    acute_days: int = Field(90, ge=1)
+
+    @field_validator("teae_end_days")
+    @classmethod
+    def _non_negative(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 0:
+            raise ValueError("must be a whole number of days >= 0, or \"none\"")
+        return value
+
+
+class Attribution(_Strict):
+    related_levels: list[Literal["unrelated", "unlikely", "possible", "probable", "definite"]] = [
+        "possible",
+        "probable",
+        "definite",
+    ]
+
+
+class Source(_Strict):
+    path: str
+    format: Literal["csv", "parquet"] | None = None
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="canonical column name -> name in the file"
+    )
+
+
+class Sources(_Strict):
+    subjects: Source
+    exposure: Source
+    adverse_events: Source
+    labs: Source | None = None
+    vitals: Source | None = None
+
+
+class AesiSet(_Strict):
+    label: str
+    terms: list[str] = Field(default_factory=list)
+    other_specify: list[str] = Field(default_factory=list)
+
+
+class EventDefinition(_Strict):
+    """Which adverse events count for a rule. Every criterion given must hold."""
+
+    grade_min: int = Field(1, ge=1, le=5)
+    related_to: list[str] = Field(
+        default_factory=list, description="related to at least one of these agents; empty = any"
+    )
+    terms: list[str] = Field(default_factory=list)
+    socs: list[str] = Field(default_factory=list)
+    aesi: list[str] = Field(default_factory=list)
+    serious: bool | None = None
+    window: Literal["any", "cycle1", "first_days"] = "any"
+    days: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _days_with_window(self) -> EventDefinition:
+        if self.window == "first_days" and self.days is None:
+            raise ValueError('window "first_days" needs days = N')
+        if self.window != "first_days" and self.days is not None:
+            raise ValueError('days is only used with window = "first_days"')
+        return self
+
+
+class _Rule(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    event: EventDefinition
+
+
+class EventCountRule(_Rule):
+    """Stop when at least ``min_events`` qualifying events have occurred."""
+
+    kind: Literal["event_count"]
+    min_events: int = Field(1, ge=1)
+    first_n_evaluable: int | None = Field(
+        None, ge=1, description="count only among the first N evaluable subjects"
+    )
+
+
+class BayesRule(_Rule):
+    """Stop when Pr(p > p_max | x, n) > threshold under a Beta prior."""
+
+    kind: Literal["bayes"]
+    p_max: float = Field(gt=0, lt=1)
+    threshold: float = Field(gt=0, lt=1)
+    prior: tuple[float, float]
+    max_subjects: int = Field(60, ge=2, description="largest n the boundary is computed for")
+
+    @field_validator("prior")
+    @classmethod
+    def _positive_prior(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if min(value) <= 0:
+            raise ValueError("both Beta prior parameters must be > 0")
+        return value
+
+
+class ToxbdryRule(_Rule):
+    """Ivanova-Qaqish-Schell continuous monitoring boundary."""
+
+    kind: Literal["toxbdry"]
+    p0: float = Field(gt=0, lt=1)
+    p1: float = Field(gt=0, lt=1)
+    looks: list[int]
+    cp0: float = Field(0.1, gt=0, lt=1)
+    cp1: float = Field(0.9, gt=0, lt=1)
+    delta: float = Field(0.0, ge=0, le=0.5)
+
+
+class PocockRule(_Rule):
+    kind: Literal["pocock"]
+    p0: float = Field(gt=0, lt=1)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    looks: list[int]
+
+
+class SprtRule(_Rule):
+    kind: Literal["sprt"]
+    p0: float = Field(gt=0, lt=1)
+    p1: float = Field(gt=0, lt=1)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    looks: list[int]
+
+
+StoppingRule = Annotated[
+    Union[EventCountRule, BayesRule, ToxbdryRule, PocockRule, SprtRule],
+    Field(discriminator="kind"),
+]
+
+
+class Expedited(_Strict):
+    fatal_or_life_threatening_days: int = Field(7, ge=1)
+    other_days: int = Field(15, ge=1)
+    due_soon_days: int = Field(3, ge=0)
+    reference_safety_information: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Schedule(_Strict):
+    name: str
+    report: Literal["digest", "dsmb", "validation"]
+    cron: str
+    timezone: str
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. \"Asia/Shanghai\", \"UTC\")")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("a cron expression has five fields: minute hour day month weekday")
+        return value
+
+
+class TrialConfigModel(_Strict):
+    trial: TrialSection
+    agents: list[Agent] = Field(min_length=1)
+    windows: Windows = Windows()
+    attribution: Attribution = Attribution()
+    sources: Sources
+    aesi: dict[str, AesiSet] = Field(default_factory=dict)
+    stopping_rules: list[StoppingRule] = Field(default_factory=list)
+    expedited: Expedited = Expedited()
+    schedules: list[Schedule] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """A validated trial configuration with its location and fingerprint."""
+
+    path: Path
+    model: TrialConfigModel
+    sha256: str
+
+    @property
+    def id(self) -> str:
+        return self.model.trial.id
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def agent_ids(self) -> list[str]:
+        return [agent.id for agent in self.model.agents]
+
+    @property
+    def teae_end_days(self) -> int | None:
+        value = self.model.windows.teae_end_days
+        return None if value == "none" else value
+
+    def source_path(self, name: str) -> Path | None:
+        source = getattr(self.model.sources, name)
+        return None if source is None else (self.folder / source.path)
+
+    @property
+    def database_path(self) -> Path:
+        return self.folder / self.model.trial.database
+
+    @property
+    def output_root(self) -> Path:
+        return self.folder / self.model.trial.output_dir
+
+
+def load_trial_config(path: Path | str) -> TrialConfig:
+    """Read and validate a trial configuration; raise ``InputError`` on the first problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "trial configuration not found", "give the path of a trial.toml")
+    raw = path.read_bytes()
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError(path, None, f"not valid TOML ({error})", "correct the TOML syntax") from None
+    try:
+        model = TrialConfigModel.model_validate(document)
+    except ValidationError as error:
+        raise _as_input_error(path, error) from None
+    _check_references(path, model)
+    return TrialConfig(path=path.resolve(), model=model, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _check_references(path: Path, model: TrialConfigModel) -> None:
+    """Names used in one section must exist in another: agents, AESI sets, rule ids."""
+    agent_ids = [agent.id for agent in model.agents]
+    for position, agent in enumerate(model.agents, start=1):
+        if agent_ids.count(agent.id) > 1:
+            raise InputError(path, f"agents[{position}].id", f"duplicate agent id {agent.id!r}", "give each agent its own id")
+    rule_ids = [rule.id for rule in model.stopping_rules]
+    for position, rule in enumerate(model.stopping_rules, start=1):
+        key = f"stopping_rules[{position}]"
+        if rule_ids.count(rule.id) > 1:
+            raise InputError(path, f"{key}.id", f"duplicate rule id {rule.id!r}", "give each rule its own id")
+        for agent in rule.event.related_to:
+            if agent not in agent_ids:
+                raise InputError(
+                    path, f"{key}.event.related_to", f"unknown agent {agent!r}", f"use one of {agent_ids}"
+                )
+        for name in rule.event.aesi:
+            if name not in model.aesi:
+                raise InputError(
+                    path, f"{key}.event.aesi", f"unknown AESI set {name!r}", f"use one of {sorted(model.aesi)} or define [aesi.{name}]"
+                )
+    for agent in model.expedited.reference_safety_information:
+        if agent not in agent_ids:
+            raise InputError(
+                path,
+                f"expedited.reference_safety_information.{agent}",
+                f"unknown agent {agent!r}",
+                f"use one of {agent_ids}",
+            )
+
+
+def _as_input_error(path: Path, error: ValidationError) -> InputError:
+    first = error.errors()[0]
+    key = _dotted(first["loc"])
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return InputError(path, key, "unknown key", "remove it or correct its spelling (see docs/trial-config.md)")
+    if kind == "missing":
+        return InputError(path, key, "required key is missing", "add it (see docs/trial-config.md)")
+    message = first["msg"].removeprefix("Value error, ")
+    return InputError(path, key or "(top level)", message, "correct the value (see docs/trial-config.md)")
+
+
+def _dotted(location: tuple) -> str:
+    parts: list[str] = []
+    for item in location:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item + 1}]" if parts else f"[{item + 1}]"
+        elif item in ("event_count", "bayes", "toxbdry", "pocock", "sprt"):
+            continue  # the discriminator tag pydantic inserts for tagged unions
+        else:
+            parts.append(str(item))
+    return ".".join(parts)

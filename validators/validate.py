@@ -1,0 +1,311 @@
+"""Validate every source of a trial: each row ends up clean or quarantined with its reasons.
+
+read (text) -> parse (types) -> enrich (CTCAE dictionary, subject list) -> Pandera model ->
+reasons per row -> clean rows | quarantined rows + one query per reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from ctcae.matching import match_term
+from ctcae.terms import CtcaeDictionary
+from validators.parse import REASON_SCHEMA, parse_source
+from validators.read import ROW, RawSource, read_source
+from validators.schemas import CHECK_FIELDS, SCHEMAS
+from validators.trial_config import TrialConfig
+
+SOURCE_ORDER = ("subjects", "exposure", "adverse_events", "labs", "vitals")
+RECORD_KEYS = {
+    "subjects": ("subject_id",),
+    "exposure": ("subject_id", "agent", "start_date"),
+    "adverse_events": ("ae_id",),
+    "labs": ("subject_id", "test_code", "collection_date"),
+    "vitals": ("subject_id", "measure_date"),
+}
+QUERY_SCHEMA = {
+    "query_id": pl.String,
+    "source": pl.String,
+    "file": pl.String,
+    "row": pl.Int64,
+    "record_key": pl.String,
+    "subject_id": pl.String,
+    "field": pl.String,
+    "value": pl.String,
+    "check": pl.String,
+    "problem": pl.String,
+    "fix": pl.String,
+}
+FIXES = {
+    "parse": "correct the value's format in the source system",
+    "subject_known": "add or correct the subject in the subjects file, or correct subject_id",
+    "agent_known": "use an agent id from the trial config",
+    "grade_allowed_for_term": "check the grade against the CTCAE term's allowed grades (toxwatch ctcae lookup TERM)",
+    "other_specify_given": "enter the verbatim specification in other_specify",
+    "resolution_not_before_onset": "correct onset_date or resolution_date",
+    "onset_not_before_enrolment": "correct onset_date; events before consent are medical history",
+    "fatal_iff_grade_5": "set grade 5 with outcome fatal, or correct the outcome",
+    "serious_criteria_valid": "use death, life_threatening, hospitalisation, disability, congenital_anomaly, important_medical_event",
+    "serious_has_criteria": "give the seriousness criteria of a serious event, or set serious to N",
+    "grade_5_is_serious": "record grade 5 events as serious with criterion death",
+    "serious_has_awareness_date": "enter the date the sponsor became aware of the event",
+    "death_after_enrolment": "correct death_date or enrolment_date",
+    "death_has_cause": "enter both death_date and death_cause",
+    "end_not_before_start": "correct start_date or end_date",
+    "normal_range_ordered": "correct the lab's normal range",
+    "diastolic_below_systolic": "check for swapped systolic and diastolic values",
+}
+
+
+@dataclass
+class SourceResult:
+    name: str
+    path: Path
+    sha256: str
+    rows_in: int
+    clean: pl.DataFrame
+    quarantined: pl.DataFrame  # the source text as given, with ROW and a `reasons` column
+    queries: pl.DataFrame
+
+    @property
+    def accounting(self) -> dict[str, int]:
+        return {"rows_in": self.rows_in, "clean": self.clean.height, "quarantined": self.quarantined.height}
+
+
+@dataclass
+class ValidationResult:
+    sources: dict[str, SourceResult] = field(default_factory=dict)
+    dictionary_description: str = ""
+
+    @property
+    def queries(self) -> pl.DataFrame:
+        frames = [result.queries for result in self.sources.values()]
+        return pl.concat(frames) if frames else pl.DataFrame(schema=QUERY_SCHEMA)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(result.quarantined.height for result in self.sources.values())
+
+
+def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary) -> ValidationResult:
+    """Read and validate every configured source of the trial."""
+    result = ValidationResult(dictionary_description=dictionary.description)
+    subject_enrolment: pl.DataFrame | None = None
+    for name in SOURCE_ORDER:
+        raw = read_source(config, name)
+        if raw is None:
+            continue
+        if name == "subjects":
+            enrich = None
+        else:
+            enrich = _subject_enrichment(subject_enrolment)
+        source_result = validate_source(
+            raw,
+            agent_ids=config.agent_ids,
+            dictionary=dictionary if name == "adverse_events" else None,
+            subjects=enrich,
+        )
+        if name == "subjects":
+            subject_enrolment = source_result.clean.select("subject_id", "enrolment_date")
+        result.sources[name] = source_result
+    return result
+
+
+def _subject_enrichment(subject_enrolment: pl.DataFrame | None) -> pl.DataFrame:
+    if subject_enrolment is None:
+        return pl.DataFrame(schema={"subject_id": pl.String, "_enrolment_date": pl.Date, "_subject_known": pl.Boolean})
+    return subject_enrolment.rename({"enrolment_date": "_enrolment_date"}).with_columns(
+        pl.lit(True).alias("_subject_known")
+    )
+
+
+def validate_source(
+    raw: RawSource,
+    *,
+    agent_ids: list[str],
+    dictionary: CtcaeDictionary | None = None,
+    subjects: pl.DataFrame | None = None,
+) -> SourceResult:
+    """Validate one source read by ``read_source``."""
+    typed, reasons = parse_source(raw.name, raw.frame)
+    enriched = typed
+    term_matches = None
+    if subjects is not None:
+        enriched = enriched.join(subjects, on="subject_id", how="left", maintain_order="left").with_columns(
+            pl.col("_subject_known").fill_null(False)
+        )
+    if raw.name == "exposure":
+        enriched = enriched.with_columns(pl.col("agent").is_in(agent_ids).alias("_agent_known"))
+    if raw.name == "adverse_events" and dictionary is not None:
+        term_matches = _match_terms(enriched["ctcae_term"], dictionary)
+        enriched = enriched.join(term_matches, on="ctcae_term", how="left", maintain_order="left")
+        # Membership, not a maximum: Eosinophilia allows grades 1 and 3 only.
+        enriched = enriched.with_columns(
+            pl.col("_allowed_grades").list.contains(pl.col("grade").cast(pl.Int8)).alias("_grade_allowed")
+        ).drop("_allowed_grades")
+
+    schema_reasons = _schema_reasons(raw.name, enriched)
+    if term_matches is not None:
+        schema_reasons = _add_term_suggestions(schema_reasons, enriched, term_matches)
+    # A value that did not parse is already queried; its "missing" echo from the model is not news.
+    echoes = schema_reasons.join(reasons.select(ROW, "field"), on=[ROW, "field"], how="semi")
+    schema_reasons = schema_reasons.join(echoes.filter(pl.col("check") == "not_nullable"), on=[ROW, "field", "check"], how="anti")
+    reasons = pl.concat([reasons, schema_reasons]).cast(REASON_SCHEMA).unique(maintain_order=True)
+
+    bad_rows = reasons[ROW].unique()
+    clean = enriched.filter(~pl.col(ROW).is_in(bad_rows.implode()))
+    if raw.name == "adverse_events" and dictionary is not None:
+        # The coded term as the dictionary spells it; case and spacing differences are not errors.
+        clean = clean.with_columns(pl.col("_term").alias("ctcae_term"), pl.col("_soc").alias("meddra_soc"))
+    clean = clean.drop([column for column in clean.columns if column.startswith("_") and column != ROW])
+
+    reason_text = reasons.group_by(ROW, maintain_order=True).agg(
+        pl.col("problem").str.join("; ").alias("reasons")
+    )
+    quarantined = raw.frame.join(reason_text, on=ROW, how="inner", maintain_order="left")
+    queries = _queries(raw, reasons)
+    return SourceResult(
+        name=raw.name,
+        path=raw.path,
+        sha256=raw.sha256,
+        rows_in=raw.frame.height,
+        clean=clean,
+        quarantined=quarantined,
+        queries=queries,
+    )
+
+
+def _match_terms(terms: pl.Series, dictionary: CtcaeDictionary) -> pl.DataFrame:
+    """Resolve each distinct coded term once: exact (folded) match, or suggestions for a query."""
+    rows = []
+    for term in terms.drop_nulls().unique().sort():
+        match = match_term(term, dictionary)
+        info = dictionary.lookup(match.term) if match.term is not None and match.match == "exact" else None
+        suggestions = [suggested for suggested, _ in match.suggestions]
+        if match.match == "synonym" and match.term is not None:
+            suggestions = [match.term] + [s for s in suggestions if s != match.term]
+        rows.append(
+            {
+                "ctcae_term": term,
+                "_term": info.term if info else None,
+                "_soc": info.soc if info else None,
+                "_allowed_grades": sorted(info.allowed_grades) if info else None,
+                "_other_specify": info.other_specify if info else None,
+                "_suggestions": "; ".join(suggestions[:3]),
+                "_match": match.match,
+            }
+        )
+    schema = {
+        "ctcae_term": pl.String,
+        "_term": pl.String,
+        "_soc": pl.String,
+        "_allowed_grades": pl.List(pl.Int8),
+        "_other_specify": pl.Boolean,
+        "_suggestions": pl.String,
+        "_match": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _schema_reasons(name: str, enriched: pl.DataFrame) -> pl.DataFrame:
+    """Run the source's Pandera model lazily and turn its failure cases into row reasons."""
+    schema = SCHEMAS[name]
+    try:
+        schema.validate(enriched, lazy=True)
+    except SchemaErrors as errors:
+        failures = errors.failure_cases.filter(pl.col("index").is_not_null())
+        rows = enriched[ROW]
+        reasons = []
+        for failure in failures.iter_rows(named=True):
+            row = rows[int(failure["index"])]
+            column = failure["column"]
+            check = failure["check"]
+            if failure["schema_context"] == "DataFrameSchema":
+                check_name = _check_name(schema, check)
+                field_name = CHECK_FIELDS.get(check_name, "")
+                value = enriched[field_name][int(failure["index"])] if field_name in enriched.columns else None
+                problem = check
+            else:
+                check_name = check.split("(")[0]
+                field_name = column
+                value = failure["failure_case"]
+                problem = _describe_column_failure(column, check, value)
+            reasons.append(
+                {ROW: row, "field": field_name, "value": None if value is None else str(value), "problem": problem, "check": check_name}
+            )
+        return pl.DataFrame(reasons, schema=REASON_SCHEMA)
+    return pl.DataFrame(schema=REASON_SCHEMA)
+
+
+def _check_name(schema, error_text: str) -> str:
+    for check in schema.to_schema().checks:
+        if check.error == error_text:
+            return check.name
+    return error_text
+
+
+def _describe_column_failure(column: str, check: str, value: object) -> str:
+    if check == "not_nullable":
+        return f"{column} is missing"
+    if check == "field_uniqueness":
+        return f"{column} {value!r} is not unique"
+    if check.startswith("isin("):
+        allowed = check.removeprefix("isin(").removesuffix(")")
+        return f"{column} {value!r} is not one of {allowed}"
+    if check.startswith("in_range("):
+        bounds = check.removeprefix("in_range(").removesuffix(")")
+        return f"{column} {value!r} is outside the range {bounds}"
+    return f"{column} {value!r} fails {check}"
+
+
+def _add_term_suggestions(reasons: pl.DataFrame, enriched: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    """A term that is not in the dictionary gets the matcher's suggestions in its problem text."""
+    suggestions = enriched.select(ROW, "_suggestions", "_match")
+    with_suggestions = reasons.join(suggestions, on=ROW, how="left", maintain_order="left")
+    return with_suggestions.with_columns(
+        pl.when((pl.col("check") == "term_known") & (pl.col("_suggestions").fill_null("") != ""))
+        .then(
+            pl.col("problem")
+            + pl.when(pl.col("_match") == "synonym").then(pl.lit("; known synonym of: ")).otherwise(pl.lit("; did you mean: "))
+            + pl.col("_suggestions")
+        )
+        .otherwise(pl.col("problem"))
+        .alias("problem")
+    ).select(REASON_SCHEMA.keys())
+
+
+def _queries(raw: RawSource, reasons: pl.DataFrame) -> pl.DataFrame:
+    if reasons.is_empty():
+        return pl.DataFrame(schema=QUERY_SCHEMA)
+    keys = RECORD_KEYS[raw.name]
+    key_frame = raw.frame.select(
+        ROW,
+        pl.concat_str([pl.col(key).fill_null("?") for key in keys], separator="/").alias("record_key"),
+        pl.col("subject_id"),
+    )
+    rows = reasons.join(key_frame, on=ROW, how="left").sort(ROW, "field")
+    records = []
+    for reason in rows.iter_rows(named=True):
+        identity = json.dumps([raw.name, reason[ROW], reason["check"], reason["field"]])
+        records.append(
+            {
+                "query_id": "Q-" + hashlib.sha256(identity.encode()).hexdigest()[:10],
+                "source": raw.name,
+                "file": raw.path.name,
+                "row": reason[ROW],
+                "record_key": reason["record_key"],
+                "subject_id": reason["subject_id"],
+                "field": reason["field"],
+                "value": reason["value"],
+                "check": reason["check"],
+                "problem": reason["problem"],
+                "fix": FIXES.get(reason["check"], "correct the value in the source system"),
+            }
+        )
+    return pl.DataFrame(records, schema=QUERY_SCHEMA)
