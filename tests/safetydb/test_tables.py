@@ -1,0 +1,166 @@
+"""Toxicity tables of the mini trial against counts worked out by hand.
+
+Mini trial (tests/data/mini), cut 2025-07-01, cycles of 28 days, TEAE window last dose + 30
+days, acute = onset within 90 days of the first dose. Treated: S1, S2, S3, S5 (N = 4; S4 never
+dosed, S6 quarantined). TEAEs: AE1, AE2, AE3 (S1), AE4 (S2), AE6, AE7 (S3), AE8 (S5). AE5 starts
+46 days after S2's last dose; AE9 belongs to the untreated S4.
+"""
+
+from datetime import date
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows.stages import analyse, ingest
+from safetydb.export import read_tables
+from safetydb.store import DERIVED_MODELS, STAGING_MODELS, TABLE_MODELS, SafetyStore, model_grain
+from tests.conftest import make_mini_trial
+
+
+@pytest.fixture(scope="module")
+def mini_run(tmp_path_factory):
+    config = make_mini_trial(tmp_path_factory.mktemp("mini"))
+    loaded = ingest(config)
+    analyse(loaded)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def tables(mini_run):
+    from pathlib import Path
+
+    return read_tables(Path(mini_run.out_dir) / "tables")
+
+
+def row(frame: pl.DataFrame, **where) -> dict:
+    matches = frame.filter(*[pl.col(k) == v for k, v in where.items()])
+    assert matches.height == 1, where
+    return matches.row(0, named=True)
+
+
+def test_default_cut_is_the_latest_date_in_the_data(mini_run):
+    assert mini_run.cut_date == "2025-07-01"
+
+
+@pytest.mark.parametrize(
+    ("category", "subjects", "events"),
+    [
+        ("Any TEAE", 4, 7),
+        ("Treatment-related TEAE", 3, 6),  # AE8 unrelated to both agents
+        ("Grade >= 3 TEAE", 3, 4),  # AE2, AE4, AE6, AE7
+        ("Serious TEAE", 2, 3),  # AE2 (S1), AE6 and AE7 (S3)
+        ("TEAE leading to dose reduction", 1, 1),  # AE4
+        ("TEAE leading to drug interruption", 2, 2),  # AE2, AE7
+        ("Fatal TEAE (grade 5)", 1, 1),
+        ("Treatment-related fatal TEAE", 1, 1),
+    ],
+)
+def test_overview(tables, category, subjects, events):
+    line = row(tables["t_overview"], category=category)
+    assert (line["subjects"], line["events"], line["denominator"]) == (subjects, events, 4)
+    assert line["percent"] == round(100 * subjects / 4, 1)
+
+
+def test_worst_grade_per_subject_by_term(tables):
+    hypertension = row(tables["t_soc_term"], meddra_soc="Vascular disorders", ctcae_term="Hypertension")
+    # S1 had grade 2 then grade 3: counted once, at grade 3.
+    assert (hypertension["subjects"], hypertension["events"], hypertension["worst_grade_2"], hypertension["worst_grade_3"]) == (1, 2, 0, 1)
+    respiratory = row(tables["t_soc_term"], meddra_soc="Respiratory, thoracic and mediastinal disorders", ctcae_term="(any)")
+    assert (respiratory["subjects"], respiratory["events"], respiratory["worst_grade_5"]) == (1, 2, 1)
+    overall = row(tables["t_soc_term"], meddra_soc="(any)", ctcae_term="(any)")
+    # worst grade per subject: S1 3, S2 3, S3 5, S5 1
+    assert [overall[f"worst_grade_{g}"] for g in range(1, 6)] == [1, 0, 2, 0, 1]
+
+
+def test_acute_and_late_have_their_own_denominators(tables):
+    acute = row(tables["t_acute_late"], phase="acute", ctcae_term="(any)")
+    late = row(tables["t_acute_late"], phase="late", ctcae_term="(any)")
+    assert (acute["subjects"], acute["events"], acute["denominator"]) == (4, 5, 4)
+    # Observed beyond day 90: S1 (173 days) and S2 (168 days); S3 died on day 20, S5 has 62 days.
+    assert (late["subjects"], late["events"], late["denominator"]) == (1, 2, 2)
+    assert row(tables["t_acute_late"], phase="late", ctcae_term="Hypothyroidism")["subjects"] == 1
+
+
+def test_by_cycle(tables):
+    cycles = tables["t_by_cycle"].sort("cycle")
+    assert cycles["cycle"].to_list() == [1, 2, 3, 4]
+    # Dosed in the cycle: cycle 2 starts day 29 (S1, S2, S5 still dosed); cycle 4 starts day 85 (only S1).
+    assert cycles["denominator"].to_list() == [4, 3, 3, 1]
+    assert cycles["subjects"].to_list() == [4, 0, 0, 1]
+    first = row(cycles, cycle=1)
+    assert [first[f"worst_grade_{g}"] for g in range(1, 6)] == [1, 1, 1, 0, 1]  # S5 1, S1 2, S2 3, S3 5
+    assert row(cycles, cycle=4)["worst_grade_3"] == 1  # S1: hypertension grade 3 on day 112
+    assert cycles["first_onset_subjects"].to_list() == [4, 0, 0, 0]
+
+
+def test_attribution_per_agent(tables):
+    apatinib = row(tables["t_attribution"], agent="apatinib", ctcae_term="(any)")
+    assert (apatinib["subjects"], apatinib["events"], apatinib["grade_3_plus"]) == (3, 5, 3)
+    assert (apatinib["events_possible"], apatinib["events_probable"], apatinib["events_definite"]) == (2, 2, 1)
+    anti_pd1 = row(tables["t_attribution"], agent="anti_pd1", ctcae_term="(any)")
+    assert (anti_pd1["subjects"], anti_pd1["events"]) == (1, 1)  # AE3 hypothyroidism, probable
+
+
+def test_aesi_and_deaths(tables):
+    hemorrhage = row(tables["t_aesi"], aesi="hemorrhage")
+    assert (hemorrhage["subjects"], hemorrhage["events"], hemorrhage["grade_5"], hemorrhage["median_first_onset_day"]) == (1, 2, 1, 5.0)
+    deaths = tables["t_deaths"]
+    assert deaths["subject_id"].to_list() == ["S3"]
+    assert row(deaths, subject_id="S3")["treatment_related"] is True
+
+
+@pytest.mark.parametrize("model", STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS)
+def test_every_model_grain_is_unique(mini_run, model):
+    from flows.stages import aesi_terms_frame, model_parameters
+    from validators.trial_config import load_trial_config
+
+    config = load_trial_config(mini_run.config_path)
+    with SafetyStore(mini_run.database_path) as store:
+        store.build_models(model_parameters(config, mini_run.cut_id, date(2025, 7, 1)), aesi_terms_frame(config))
+        frame = store.model(model)
+    grain = model_grain(model)
+    assert frame.height > 0
+    assert frame.select(grain).is_duplicated().sum() == 0, f"{model} is not unique on {grain}"
+
+
+def test_loading_the_same_inputs_twice_changes_nothing(tmp_path):
+    config = make_mini_trial(tmp_path / "twice")
+    first = ingest(config)
+    counts_before = _row_counts(first.database_path)
+    second = ingest(config)
+    assert second.cut_id == first.cut_id
+    assert second.loaded_now is False
+    assert _row_counts(first.database_path) == counts_before
+
+
+def test_no_end_window_keeps_late_onset_events(tmp_path):
+    text = make_mini_trial(tmp_path / "a").read_text().replace("teae_end_days = 30", 'teae_end_days = "none"')
+    config = make_mini_trial(tmp_path / "b", config_text=text)
+    loaded = ingest(config)
+    analyse(loaded)
+    from pathlib import Path
+
+    overview = read_tables(Path(loaded.out_dir) / "tables")["t_overview"]
+    assert row(overview, category="Any TEAE")["events"] == 8  # AE5 now counts
+
+
+def test_an_earlier_cut_sees_only_what_was_known(tmp_path):
+    config = make_mini_trial(tmp_path / "early")
+    loaded = ingest(config, cut_date=date(2025, 2, 19))
+    analyse(loaded)
+    from pathlib import Path
+
+    tables = read_tables(Path(loaded.out_dir) / "tables")
+    # By 2025-02-19: S5 not enrolled; S3 alive (dies 02-20); AE1, AE4, AE6, AE7 have started.
+    assert row(tables["t_overview"], category="Any TEAE")["events"] == 4
+    assert row(tables["t_overview"], category="Deaths (any cause)")["subjects"] == 0
+    assert row(tables["t_overview"], category="Any TEAE")["denominator"] == 3
+
+
+def _row_counts(database: str) -> dict[str, int]:
+    with duckdb.connect(database, read_only=True) as connection:
+        return {
+            table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("cuts", "subjects", "exposure", "adverse_events", "ae_attribution", "quarantine")
+        }
