@@ -90,6 +90,13 @@ def dsmb_context(out_dir: Path, loaded_cut: dict) -> dict:
         _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"Data cut {cut_date}.",
                {"subject_id": "Subject", "death_date": "Date", "study_day": "Study day", "death_cause": "Cause", "fatal_events": "Fatal AE", "treatment_related": "Treatment-related"}),
     ]
+    expedited = pl.read_parquet(out_dir / "tables" / "expedited_reports.parquet")
+    shown.insert(
+        0,
+        _table(expedited.filter(pl.col("susar")), "expedited_reports", "Expedited reports: SUSAR clocks",
+               f"Data cut {cut_date}. Day 0 = sponsor awareness; due in 7 days if fatal or life-threatening, else 15.",
+               {"subject_id": "Subject", "ae_id": "AE", "ctcae_term": "CTCAE term", "grade": "Grade", "related_to": "Related to", "awareness_date": "Aware", "due_date": "Due", "status": "Clock"}),
+    )
     accounting = [
         {"source": name, **counts} for name, counts in loaded_cut["accounting"].items()
     ]
@@ -101,6 +108,7 @@ def dsmb_context(out_dir: Path, loaded_cut: dict) -> dict:
         "dictionary": loaded_cut["dictionary"],
         "overall": flags["overall"],
         "rules": rules,
+        "expedited_flags": flags["expedited"],
         "tables": shown,
         "accounting": accounting,
         "queries": loaded_cut["queries"],
