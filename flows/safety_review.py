@@ -15,6 +15,7 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from prefect import flow, task  # noqa: E402
 
@@ -22,8 +23,13 @@ from flows import stages  # noqa: E402
 
 
 @task(name="ingest-validate-store", retries=1, retry_delay_seconds=2)
-def ingest_task(config_path: str, cut_date: date | None, out_root: str | None) -> stages.LoadedCut:
-    return stages.ingest(config_path, cut_date=cut_date, out_root=Path(out_root) if out_root else None)
+def ingest_task(config_path: str, cut_date: date | None, out_root: str | None, database: str | None) -> stages.LoadedCut:
+    return stages.ingest(
+        config_path,
+        cut_date=cut_date,
+        out_root=Path(out_root) if out_root else None,
+        database=Path(database) if database else None,
+    )
 
 
 @task(name="tables-and-signals")
@@ -37,10 +43,12 @@ def render_task(loaded: stages.LoadedCut) -> list[str]:
 
 
 @flow(name="safety_review", log_prints=False)
-def safety_review(config_path: str, cut_date: date | None = None, out_root: str | None = None) -> dict:
+def safety_review(
+    config_path: str, cut_date: date | None = None, out_root: str | None = None, database: str | None = None
+) -> dict:
     """Ingest, validate and store a data cut, build tables and flags, render the reports."""
     started = time.perf_counter()
-    loaded = ingest_task(config_path, cut_date, out_root)
+    loaded = ingest_task(config_path, cut_date, out_root, database)
     analysis = analyse_task(loaded)
     rendered = time.perf_counter()
     reports = render_task(loaded)
