@@ -42,8 +42,14 @@ def environment() -> Environment:
     return env
 
 
+MAX_REPORT_ROWS = 300  # a listing longer than this is shown in part; the file holds every row
+
+
 def _table(frame: pl.DataFrame, key: str, caption: str, note: str, columns: dict[str, str]) -> Table:
     selected = frame.select(list(columns))
+    if selected.height > MAX_REPORT_ROWS:
+        note += f" Showing the first {MAX_REPORT_ROWS} of {selected.height} rows; all rows are in tables/{key}.csv."
+        selected = selected.head(MAX_REPORT_ROWS)
     return Table(key=key, caption=caption, columns=list(columns.values()), rows=[list(r) for r in selected.iter_rows()], note=note)
 
 
