@@ -1,4 +1,4 @@
--- grain: one administration record (subject_id, agent, start_date). Records started by the cut date; intervals clipped at it.
+-- grain: (subject_id, agent, start_date). Administration records started by the cut date; intervals clipped at it.
 SELECT
     e.subject_id, e.agent, e.start_date, LEAST(e.end_date, $cut_date) AS end_date,
     e.dose_mg, e.planned_dose_mg, e.adjustment, e.adjustment_reason
