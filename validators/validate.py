@@ -44,6 +44,12 @@ QUERY_SCHEMA = {
 }
 FIXES = {
     "parse": "correct the value's format in the source system",
+    "not_nullable": "enter the missing value",
+    "field_uniqueness": "give each record its own identifier; check for a duplicated row",
+    "isin": "use one of the allowed values listed in the problem",
+    "in_range": "check the value and its unit",
+    "greater_than_or_equal_to": "check the value and its unit",
+    "greater_than": "check the value and its unit",
     "subject_known": "add or correct the subject in the subjects file, or correct subject_id",
     "agent_known": "use an agent id from the trial config",
     "grade_allowed_for_term": "check the grade against the CTCAE term's allowed grades (toxwatch ctcae lookup TERM)",
