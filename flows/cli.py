@@ -258,7 +258,10 @@ def cmd_ctcae(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"toxwatch: error: {error}", file=sys.stderr)
         return EXIT_INPUT
-    print(imported)
+    print(f"imported CTCAE v{imported.version}: {imported.term_count} terms from {imported.source_file} (sha256 {imported.source_sha256[:12]}…)")
+    print(f"dictionary: {imported.terms_path}")
+    if imported.mapping_path is not None:
+        print(f"v5.0 -> v6.0 mapping: {imported.mapping_rows} rows in {imported.mapping_path}")
     return EXIT_OK
 
 
