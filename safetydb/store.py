@@ -129,9 +129,9 @@ class SafetyStore:
         cut_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
         existing = self.connection.execute(
             "SELECT created_at FROM cuts WHERE cut_id = $cut_id", {"cut_id": cut_id}
-        ).fetchone()
-        if existing is not None:
-            return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, existing[0], False)
+        ).fetchall()
+        if existing:
+            return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, existing[0][0], False)
 
         created_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
         self.connection.execute("BEGIN TRANSACTION")
@@ -210,14 +210,14 @@ class SafetyStore:
         row = self.connection.execute(
             "SELECT * FROM cuts WHERE trial_id = $trial_id ORDER BY cut_date DESC, created_at DESC LIMIT 1",
             {"trial_id": trial_id},
-        ).fetchone()
-        return None if row is None else _cut_from_row(row)
+        ).fetchall()
+        return _cut_from_row(row[0]) if row else None
 
     def get_cut(self, cut_id: str) -> Cut:
-        row = self.connection.execute("SELECT * FROM cuts WHERE cut_id = $cut_id", {"cut_id": cut_id}).fetchone()
-        if row is None:
+        rows = self.connection.execute("SELECT * FROM cuts WHERE cut_id = $cut_id", {"cut_id": cut_id}).fetchall()
+        if not rows:
             raise KeyError(f"no data cut {cut_id!r} in {self.path}")
-        return _cut_from_row(row)
+        return _cut_from_row(rows[0])
 
     def quarantine(self, cut_id: str) -> pl.DataFrame:
         return _select(

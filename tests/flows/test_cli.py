@@ -1,0 +1,69 @@
+"""The command line: exit codes, one-line errors, JSON outputs."""
+
+import json
+import subprocess
+import sys
+
+from flows.cli import main
+from tests.conftest import REPO_ROOT, make_mini_trial
+
+
+def test_validate_exits_2_when_rows_were_queried(tmp_path, capsys):
+    config = make_mini_trial(tmp_path / "t")
+    assert main(["validate", str(config), "--out", str(tmp_path / "out")]) == 2
+    out = capsys.readouterr().out
+    assert "adverse_events: 14 rows in = 9 clean + 5 quarantined" in out
+
+
+def test_unusable_config_exits_1_with_one_message(tmp_path, capsys):
+    config = make_mini_trial(tmp_path / "t")
+    config.write_text(config.read_text().replace("acute_days = 90", "acute_days = -1"))
+    assert main(["validate", str(config)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0
+    assert "windows.acute_days" in error and "Fix:" in error
+
+
+def test_missing_source_file_exits_1(tmp_path, capsys):
+    config = make_mini_trial(tmp_path / "t")
+    (config.parent / "exposure.csv").unlink()
+    assert main(["tables", str(config), "--out", str(tmp_path / "out")]) == 1
+    assert "exposure.csv: sources.exposure.path: source file not found" in capsys.readouterr().err
+
+
+def test_tables_writes_csv_and_parquet(tmp_path):
+    config = make_mini_trial(tmp_path / "t")
+    assert main(["tables", str(config), "--out", str(tmp_path / "out")]) == 2
+    tables = tmp_path / "out" / "npc-apatinib-pd1" / "2025-07-01" / "tables"
+    assert (tables / "t_overview.csv").is_file() and (tables / "t_overview.parquet").is_file()
+
+
+def test_rules_boundary_json_reproduces_the_published_toxbdry_case(capsys):
+    assert main(["rules", "boundary", "--kind", "toxbdry", "--p0", "0.2", "--p1", "0.35", "--looks", "20,40,60,75", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["looks"] == [20, 40, 60, 75]
+    assert payload["lo"] == [7, 12, 17, 20] and payload["hi"] == [7, 12, 17, 21]
+    assert {"p", "p_cross", "p_early_stop", "expected_n"} <= set(payload["oc"][0])
+
+
+def test_rules_check_reads_the_latest_cut(tmp_path, capsys):
+    config = make_mini_trial(tmp_path / "t")
+    main(["tables", str(config), "--out", str(tmp_path / "out")])
+    capsys.readouterr()
+    assert main(["rules", "check", str(config), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert {r["rule_id"]: r["status"] for r in payload["rules"]}["related_death"] == "STOP"
+
+
+def test_ctcae_lookup_and_grade_json(capsys):
+    assert main(["ctcae", "lookup", "HFS", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert (payload["term"], payload["match"]) == ("Palmar-plantar erythrodysesthesia syndrome", "synonym")
+    assert main(["ctcae", "grade", "--test", "PLT", "--value", "60", "--lln", "150", "--unit", "10^9/L", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["grade"] == 2  # CTCAE v5.0: <75 - 50 x 10^9/L
+
+
+def test_help_does_not_import_the_heavy_stack():
+    code = "import sys; from flows.cli import build_parser; build_parser(); print(sorted(m for m in ('prefect', 'polars', 'duckdb', 'pandera') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert result.stdout.strip() == "[]"
