@@ -83,6 +83,11 @@ class ExposureSchema(pa.DataFrameModel):
     def agent_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(_true_where_null(pl.col("_agent_known"), "agent"))
 
+    @pa.dataframe_check(name="dose_not_above_planned", error="dose_mg is above planned_dose_mg")
+    def dose_not_above_planned(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        rule = pl.col("dose_mg") <= pl.col("planned_dose_mg")
+        return data.lazyframe.select(_true_where_null(rule, "dose_mg", "planned_dose_mg"))
+
     @pa.dataframe_check(name="end_not_before_start", error="end_date is before start_date")
     def end_not_before_start(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = pl.col("end_date") >= pl.col("start_date")
@@ -172,7 +177,7 @@ class LabSchema(pa.DataFrameModel):
     subject_id: str = pa.Field(nullable=False)
     collection_date: pl.Date = pa.Field(nullable=False)
     test_code: str = pa.Field(nullable=False)
-    value: float = pa.Field(nullable=False)
+    value: float = pa.Field(ge=0, nullable=False, description="Result; never negative")
     unit: str = pa.Field(nullable=True)
     lln: float = pa.Field(nullable=True)
     uln: float = pa.Field(nullable=True)
@@ -226,6 +231,7 @@ CHECK_FIELDS = {
     "subject_known": "subject_id",
     "agent_known": "agent",
     "end_not_before_start": "end_date",
+    "dose_not_above_planned": "dose_mg",
     "term_known": "ctcae_term",
     "grade_allowed_for_term": "grade",
     "other_specify_given": "other_specify",

@@ -64,6 +64,7 @@ FIXES = {
     "death_after_enrolment": "correct death_date or enrolment_date",
     "death_has_cause": "enter both death_date and death_cause",
     "end_not_before_start": "correct start_date or end_date",
+    "dose_not_above_planned": "check the dose for a unit or decimal error",
     "normal_range_ordered": "correct the lab's normal range",
     "diastolic_below_systolic": "check for swapped systolic and diastolic values",
 }

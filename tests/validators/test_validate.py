@@ -81,3 +81,20 @@ def test_column_mapping_renames_source_columns(tmp_path):
     pl.read_csv(ae_file, infer_schema=False).rename({"grade": "AETOXGR"}).write_csv(ae_file)
     result = validate_trial(load_trial_config(config), load_curated_dictionary("5.0"))
     assert result.sources["adverse_events"].clean.height == 9
+
+
+def test_negative_lab_value_and_tenfold_dose_are_queried(tmp_path):
+    config = make_mini_trial(tmp_path / "q")
+    (config.parent / "labs.csv").write_text(
+        "subject_id,collection_date,test_code,value,unit,lln,uln\n"
+        "S1,2025-01-09,ALT,22,U/L,,40\n"
+        "S1,2025-02-07,ALT,-3,U/L,,40\n"
+    )
+    exposure = config.parent / "exposure.csv"
+    exposure.write_text(exposure.read_text() + "S1,anti_pd1,2025-02-07,2025-02-07,2000,200,IV,Q2W,none,\n")
+    result = validate_trial(load_trial_config(config), load_curated_dictionary("5.0"))
+    labs = result.sources["labs"]
+    assert (labs.clean.height, labs.quarantined.height) == (1, 1)
+    assert labs.quarantined["reasons"][0].startswith("value -3.0 ")
+    dose_queries = result.queries.filter(pl.col("check") == "dose_not_above_planned")
+    assert dose_queries["value"].to_list() == ["2000.0"]
