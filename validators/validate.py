@@ -268,6 +268,10 @@ def _describe_column_failure(column: str, check: str, value: object) -> str:
     if check.startswith("in_range("):
         bounds = check.removeprefix("in_range(").removesuffix(")")
         return f"{column} {value!r} is outside the range {bounds}"
+    if check.startswith("greater_than_or_equal_to("):
+        return f"{column} {value!r} is below the minimum {check.split('(')[1].rstrip(')')}"
+    if check.startswith("greater_than("):
+        return f"{column} {value!r} must be above {check.split('(')[1].rstrip(')')}"
     return f"{column} {value!r} fails {check}"
 
 
