@@ -107,14 +107,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
 
 
-def _run_flow(config: Path, cut: date | None, out: Path | None) -> dict:
+def _run_flow(config: Path, cut: date | None, out: Path | None, database: Path | None = None) -> dict:
     from flows.safety_review import safety_review
 
-    return safety_review(str(config), cut, str(out) if out else None)
+    return safety_review(str(config), cut, str(out) if out else None, str(database) if database else None)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    result = _run_flow(BUNDLED_TRIAL, None, args.out)
+    # The demo keeps its store beside its outputs, away from the bundled trial's folder.
+    result = _run_flow(BUNDLED_TRIAL, None, args.out, args.out / "toxwatch.duckdb")
     _print_review(result)
     return EXIT_OK  # the bundled trial carries deliberate data errors to show the query workflow
 

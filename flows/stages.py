@@ -130,7 +130,7 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         built = time.perf_counter()
         results = evaluate_rules(store, config)
         reports = expedited_reports(
-            store.query("SELECT ae_id, subject_id, ctcae_term, grade, serious_criteria, awareness_date FROM stg_adverse_events WHERE serious = 'Y'"),
+            store.query("SELECT ae_id, subject_id, ctcae_term, other_specify, grade, serious_criteria, awareness_date, expedited_report_date FROM stg_adverse_events WHERE serious = 'Y'"),
             store.query("SELECT ae_id, agent, related FROM stg_ae_attribution"),
             reference_safety_information=config.model.expedited.reference_safety_information,
             cut_date=cut_date,

@@ -68,7 +68,7 @@ SOURCE_COLUMNS: dict[str, list[str]] = {
         "ae_id", "subject_id", "verbatim_term", "ctcae_term", "other_specify", "grade",
         "onset_date", "resolution_date", "serious", "serious_criteria", "outcome",
         "attribution_apatinib", "attribution_anti_pd1", "action_apatinib",
-        "action_anti_pd1", "awareness_date",
+        "action_anti_pd1", "awareness_date", "expedited_report_date",
     ],
     "labs": ["subject_id", "collection_date", "test_code", "value", "unit", "lln", "uln"],
     "vitals": [
@@ -857,6 +857,12 @@ def build_adverse_events(events: pl.DataFrame, attribution: dict[str, np.ndarray
     late_delay = rng.integers(first_late_day, event_params["awareness_late_max_days"] + 1, size)
     delay = np.where(late, late_delay, delay)
     awareness = np.where(serious, np.minimum(onset + delay, cohort.cutoff_rel[subject]), NEVER)
+    shortest, longest = event_params["expedited_report_delay_days"]
+    report_delay = rng.integers(shortest, longest + 1, size)
+    late_report = rng.random(size) < event_params["expedited_report_late_probability"]
+    report_delay = np.where(late_report, rng.integers(16, event_params["expedited_report_late_max_days"] + 1, size), report_delay)
+    reported = serious & (awareness + report_delay <= cohort.cutoff_rel[subject])
+    report = np.where(reported, awareness + report_delay, NEVER)
 
     sequelae = rng.random(size) < profile.sequelae_probability[term]
     recovering = rng.random(size) < event_params["ongoing_recovering_probability"]
@@ -896,6 +902,7 @@ def build_adverse_events(events: pl.DataFrame, attribution: dict[str, np.ndarray
         _text("action_apatinib", actions["apatinib"]),
         _text("action_anti_pd1", actions["anti_pd1"]),
         _dates(np.where(serious, first_dose + awareness, NEVER), "awareness_date"),
+        _dates(np.where(reported, first_dose + report, NEVER), "expedited_report_date"),
     )
     return records
 

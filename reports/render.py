@@ -101,7 +101,7 @@ def dsmb_context(out_dir: Path, loaded_cut: dict) -> dict:
         0,
         _table(expedited.filter(pl.col("susar")), "expedited_reports", "Expedited reports: SUSAR clocks",
                f"Data cut {cut_date}. Day 0 = sponsor awareness; due in 7 days if fatal or life-threatening, else 15.",
-               {"subject_id": "Subject", "ae_id": "AE", "ctcae_term": "CTCAE term", "grade": "Grade", "related_to": "Related to", "awareness_date": "Aware", "due_date": "Due", "status": "Clock"}),
+               {"subject_id": "Subject", "ae_id": "AE", "ctcae_term": "CTCAE term", "grade": "Grade", "related_to": "Related to", "awareness_date": "Aware", "due_date": "Due", "reported_date": "Submitted", "status": "Clock"}),
     )
     accounting = [
         {"source": name, **counts} for name, counts in loaded_cut["accounting"].items()

@@ -1,9 +1,10 @@
 """Expedited reporting clocks (ICH E2A): which serious events are SUSARs, and when each is due.
 
 A SUSAR is a serious adverse reaction that is suspected to be related to a study agent and is
-unexpected: its term is not in the reference safety information (RSI) of any agent it is
-related to. Day 0 is the date the sponsor became aware. The report is due 7 calendar days
-later when the event is fatal or life-threatening, 15 days otherwise.
+unexpected: neither its CTCAE term nor its "Other, specify" text is in the reference safety
+information (RSI) of any agent it is related to. Day 0 is the date the sponsor became aware.
+The report is due 7 calendar days later when the event is fatal or life-threatening, 15 days
+otherwise; it is on time when submitted on or before the due date.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from datetime import date, timedelta
 
 import polars as pl
 
-SAE_COLUMNS = ("ae_id", "subject_id", "ctcae_term", "grade", "serious_criteria", "awareness_date")
+SAE_COLUMNS = (
+    "ae_id", "subject_id", "ctcae_term", "other_specify", "grade", "serious_criteria", "awareness_date",
+    "expedited_report_date",
+)
 ATTRIBUTION_COLUMNS = ("ae_id", "agent", "related")
 
 
@@ -50,7 +54,8 @@ def expedited_reports(
     rows = []
     for sae in saes.sort("awareness_date", "ae_id", nulls_last=True).iter_rows(named=True):
         agents = related_agents.get(sae["ae_id"], [])
-        unexpected_for = [a for a in agents if sae["ctcae_term"].lower() not in expected_terms.get(a, set())]
+        names = {sae["ctcae_term"].lower(), (sae["other_specify"] or "").lower()} - {""}
+        unexpected_for = [a for a in agents if not names & expected_terms.get(a, set())]
         susar = bool(agents) and len(unexpected_for) == len(agents)
         urgent = is_fatal_or_life_threatening(sae["grade"], sae["serious_criteria"])
         clock_days = rules.fatal_or_life_threatening_days if urgent else rules.other_days
@@ -69,24 +74,30 @@ def expedited_reports(
                 "awareness_date": awareness,
                 "clock_days": clock_days if susar else None,
                 "due_date": due,
-                "status": _clock_status(susar, awareness, due, cut_date, rules.due_soon_days),
+                "reported_date": sae["expedited_report_date"],
+                "status": _clock_status(susar, awareness, due, sae["expedited_report_date"], cut_date, rules.due_soon_days),
             }
         )
     schema = {
         "ae_id": pl.String, "subject_id": pl.String, "ctcae_term": pl.String, "grade": pl.Int64,
         "related_to": pl.String, "unexpected_for": pl.String, "susar": pl.Boolean,
         "fatal_or_life_threatening": pl.Boolean, "awareness_date": pl.Date, "clock_days": pl.Int64,
-        "due_date": pl.Date, "status": pl.String,
+        "due_date": pl.Date, "reported_date": pl.Date, "status": pl.String,
     }
     return pl.DataFrame(rows, schema=schema)
 
 
-def _clock_status(susar: bool, awareness: date | None, due: date | None, cut_date: date, due_soon_days: int) -> str:
+def _clock_status(
+    susar: bool, awareness: date | None, due: date | None, reported: date | None, cut_date: date, due_soon_days: int
+) -> str:
     """Status at the cut date: the report is due on the due date itself, overdue the day after."""
     if not susar:
         return "not a SUSAR"
     if awareness is None or due is None:
         return "sponsor not yet aware at the cut"
+    if reported is not None:
+        late_by = (reported - due).days
+        return f"submitted {late_by} days late" if late_by > 0 else "submitted on time"
     days_left = (due - cut_date).days
     if days_left < 0:
         return f"overdue by {-days_left} days"

@@ -9,7 +9,7 @@ from validators.read import ROW
 DATE_COLUMNS = {
     "subjects": ("enrolment_date", "end_of_treatment_date", "last_contact_date", "death_date"),
     "exposure": ("start_date", "end_date"),
-    "adverse_events": ("onset_date", "resolution_date", "awareness_date"),
+    "adverse_events": ("onset_date", "resolution_date", "awareness_date", "expedited_report_date"),
     "labs": ("collection_date",),
     "vitals": ("measure_date",),
 }

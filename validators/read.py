@@ -37,6 +37,10 @@ SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Columns a source may leave out: they are added empty.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"adverse_events": ("expedited_report_date",)}
+
+
 def required_columns(source: str, agent_ids: list[str]) -> tuple[str, ...]:
     """Canonical columns a source must have; adverse events carry one pair per agent."""
     columns = SOURCE_COLUMNS[source]
@@ -91,5 +95,7 @@ def read_source(config: TrialConfig, name: str) -> RawSource | None:
             f"required column missing (missing: {', '.join(missing)})",
             f"add the column, or map the file's own name onto it under [sources.{name}.columns]",
         )
-    frame = frame.select(expected).with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
+    optional = OPTIONAL_COLUMNS.get(name, ())
+    frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in optional if c not in frame.columns])
+    frame = frame.select(expected + optional).with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
     return RawSource(name=name, path=path, sha256=hashlib.sha256(data).hexdigest(), frame=frame)

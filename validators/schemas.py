@@ -111,6 +111,7 @@ class AdverseEventSchema(pa.DataFrameModel):
     serious_criteria: str = pa.Field(nullable=True)
     outcome: str = pa.Field(isin=list(OUTCOMES), nullable=False)
     awareness_date: pl.Date = pa.Field(nullable=True)
+    expedited_report_date: pl.Date = pa.Field(nullable=True, description="Expedited report submitted")
     attribution: str = pa.Field(alias="attribution_.+", regex=True, isin=list(ATTRIBUTION_LEVELS), nullable=False)
     action: str = pa.Field(alias="action_.+", regex=True, isin=list(ACTIONS), nullable=True)
 
@@ -167,6 +168,11 @@ class AdverseEventSchema(pa.DataFrameModel):
     def serious_has_awareness_date(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = (pl.col("serious") != "Y") | pl.col("awareness_date").is_not_null()
         return data.lazyframe.select(_true_where_null(rule, "serious"))
+
+    @pa.dataframe_check(name="report_not_before_awareness", error="expedited_report_date is before awareness_date")
+    def report_not_before_awareness(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        rule = pl.col("expedited_report_date") >= pl.col("awareness_date")
+        return data.lazyframe.select(_true_where_null(rule, "expedited_report_date", "awareness_date"))
 
     class Config:
         strict = False
@@ -242,6 +248,7 @@ CHECK_FIELDS = {
     "serious_has_criteria": "serious_criteria",
     "grade_5_is_serious": "serious_criteria",
     "serious_has_awareness_date": "awareness_date",
+    "report_not_before_awareness": "expedited_report_date",
     "normal_range_ordered": "lln",
     "diastolic_below_systolic": "dbp_mmhg",
 }

@@ -61,6 +61,7 @@ FIXES = {
     "serious_has_criteria": "give the seriousness criteria of a serious event, or set serious to N",
     "grade_5_is_serious": "record grade 5 events as serious with criterion death",
     "serious_has_awareness_date": "enter the date the sponsor became aware of the event",
+    "report_not_before_awareness": "correct awareness_date or expedited_report_date",
     "death_after_enrolment": "correct death_date or enrolment_date",
     "death_has_cause": "enter both death_date and death_cause",
     "end_not_before_start": "correct start_date or end_date",

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS adverse_events (
     cut_id VARCHAR NOT NULL, ae_id VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, verbatim_term VARCHAR,
     ctcae_term VARCHAR NOT NULL, meddra_soc VARCHAR NOT NULL, other_specify VARCHAR, grade INTEGER NOT NULL,
     onset_date DATE NOT NULL, resolution_date DATE, serious VARCHAR, serious_criteria VARCHAR,
-    outcome VARCHAR, awareness_date DATE, source_row BIGINT,
+    outcome VARCHAR, awareness_date DATE, expedited_report_date DATE, source_row BIGINT,
     PRIMARY KEY (cut_id, ae_id)
 );
 CREATE TABLE IF NOT EXISTS ae_attribution (

@@ -12,7 +12,8 @@ CUT = date(2025, 3, 20)
 
 
 def run(saes: list[dict], related: list[tuple[str, str]]) -> pl.DataFrame:
-    sae_frame = pl.DataFrame(saes, schema={"ae_id": pl.String, "subject_id": pl.String, "ctcae_term": pl.String, "grade": pl.Int64, "serious_criteria": pl.String, "awareness_date": pl.Date})
+    schema = {"ae_id": pl.String, "subject_id": pl.String, "ctcae_term": pl.String, "other_specify": pl.String, "grade": pl.Int64, "serious_criteria": pl.String, "awareness_date": pl.Date, "expedited_report_date": pl.Date}
+    sae_frame = pl.DataFrame(saes, schema=schema)
     attribution = pl.DataFrame(
         [{"ae_id": ae, "agent": agent, "related": True} for ae, agent in related],
         schema={"ae_id": pl.String, "agent": pl.String, "related": pl.Boolean},
@@ -20,8 +21,8 @@ def run(saes: list[dict], related: list[tuple[str, str]]) -> pl.DataFrame:
     return expedited_reports(sae_frame, attribution, reference_safety_information=RSI, cut_date=CUT, rules=ClockRules(7, 15, 3))
 
 
-def sae(ae_id, term, grade, criteria, aware):
-    return {"ae_id": ae_id, "subject_id": "S1", "ctcae_term": term, "grade": grade, "serious_criteria": criteria, "awareness_date": aware}
+def sae(ae_id, term, grade, criteria, aware, reported=None, specify=None):
+    return {"ae_id": ae_id, "subject_id": "S1", "ctcae_term": term, "other_specify": specify, "grade": grade, "serious_criteria": criteria, "awareness_date": aware, "expedited_report_date": reported}
 
 
 @pytest.mark.parametrize(
@@ -90,3 +91,29 @@ def test_flags_for_overdue_and_due_soon():
     )
     flags = {f["ae_id"]: f["status"] for f in expedited_flags(reports)}
     assert flags == {"H": "STOP", "I": "WARN"}
+
+
+@pytest.mark.parametrize(
+    ("reported", "status"),
+    [
+        (date(2025, 3, 8), "submitted on time"),  # aware 03-01 + 7 = due 03-08: on the due date is on time
+        (date(2025, 3, 9), "submitted 1 days late"),
+        (None, "overdue by 12 days"),
+    ],
+)
+def test_a_submitted_report_stops_the_clock(reported, status):
+    reports = run([sae("K", "Myocarditis", 5, "death", date(2025, 3, 1), reported)], [("K", "anti_pd1")])
+    assert reports.row(0, named=True)["status"] == status
+    assert [f["ae_id"] for f in expedited_flags(reports)] == ([] if reported else ["K"])
+
+
+def test_reference_safety_information_matches_the_other_specify_text():
+    rsi_term = "Skin and subcutaneous tissue disorders - Other, specify"
+    reports = run(
+        [
+            sae("L", rsi_term, 3, "hospitalisation", date(2025, 3, 1), specify="Epistaxis"),  # specify text is expected
+            sae("M", rsi_term, 3, "hospitalisation", date(2025, 3, 1), specify="Vitiligo"),
+        ],
+        [("L", "apatinib"), ("M", "apatinib")],
+    )
+    assert dict(reports.select("ae_id", "susar").iter_rows()) == {"L": False, "M": True}
