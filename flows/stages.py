@@ -17,7 +17,7 @@ import polars as pl
 from ctcae.terms import load_dictionary
 from safetydb.export import write_tables
 from safetydb.store import ModelParameters, SafetyStore, toolkit_version
-from signals.expedited import ClockRules, expedited_flags, expedited_reports
+from signals.expedited import evaluate_expedited, expedited_flags
 from signals.rules import STATUS_ORDER, evaluate_rules
 from validators.trial_config import TrialConfig, load_trial_config
 from validators.validate import ValidationResult, validate_trial
@@ -129,32 +129,23 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         tables = write_tables(store, out_dir / "tables")
         built = time.perf_counter()
         results = evaluate_rules(store, config)
-        reports = expedited_reports(
-            store.query("SELECT ae_id, subject_id, ctcae_term, other_specify, grade, serious_criteria, awareness_date, expedited_report_date FROM stg_adverse_events WHERE serious = 'Y'"),
-            store.query("SELECT ae_id, agent, related FROM stg_ae_attribution"),
-            reference_safety_information=config.model.expedited.reference_safety_information,
-            cut_date=cut_date,
-            rules=ClockRules(
-                config.model.expedited.fatal_or_life_threatening_days,
-                config.model.expedited.other_days,
-                config.model.expedited.due_soon_days,
-            ),
-        )
+        reports = evaluate_expedited(store, config, cut_date)
         reports.write_parquet(out_dir / "tables" / "expedited_reports.parquet")
         reports.write_csv(out_dir / "tables" / "expedited_reports.csv")
         store.record_flags(store.get_cut(loaded.cut_id), [r.to_dict() for r in results])
         history = {r.rule_id: store.flag_history(config.id, r.rule_id).to_dicts() for r in results}
+    clock_flags = expedited_flags(reports)
     flags = {
         "trial_id": config.id,
         "cut_date": loaded.cut_date,
         "cut_id": loaded.cut_id,
         "overall": min(
-            [r.status for r in results] + [f["status"] for f in expedited_flags(reports)],
+            [r.status for r in results] + [f["status"] for f in clock_flags],
             key=STATUS_ORDER.__getitem__,
             default="OK",
         ),
         "rules": [r.to_dict() | {"history": _json_history(history[r.rule_id])} for r in results],
-        "expedited": expedited_flags(reports),
+        "expedited": clock_flags,
     }
     (out_dir / "flags.json").write_text(json.dumps(flags, indent=2, default=str), encoding="utf-8")
     finished = time.perf_counter()

@@ -21,7 +21,7 @@ import polars as pl
 
 SQL_DIR = Path(__file__).with_name("sql")
 STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution")
-DERIVED_MODELS = ("int_subject_dosing", "int_adverse_events", "int_ae_aesi")
+DERIVED_MODELS = ("int_subject_dosing", "int_adverse_events", "int_ae_aesi", "int_serious_events")
 TABLE_MODELS = (
     "t_overview",
     "t_soc_term",
@@ -240,10 +240,6 @@ class SafetyStore:
         self.connection.execute(
             f"CREATE OR REPLACE TEMP TABLE {_identifier(name)} AS {sql}", _used(sql, parameters)
         )
-
-    def query(self, sql: str, parameters: dict[str, object] | None = None) -> pl.DataFrame:
-        parameters = parameters or {}
-        return _select(self.connection, sql, _used(sql, parameters))
 
     def model(self, name: str) -> pl.DataFrame:
         return _select(self.connection, f"SELECT * FROM {_identifier(name)}")

@@ -14,6 +14,9 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from safetydb.store import SafetyStore
+from validators.trial_config import TrialConfig
+
 SAE_COLUMNS = (
     "ae_id", "subject_id", "ctcae_term", "other_specify", "grade", "serious_criteria", "awareness_date",
     "expedited_report_date",
@@ -130,3 +133,15 @@ def expedited_flags(reports: pl.DataFrame) -> list[dict]:
             }
         )
     return flags
+
+
+def evaluate_expedited(store: SafetyStore, config: TrialConfig, cut_date: date) -> pl.DataFrame:
+    """The expedited-report listing of a cut, from the models built in ``store``."""
+    expedited = config.model.expedited
+    return expedited_reports(
+        store.model("int_serious_events"),
+        store.model("stg_ae_attribution").select(ATTRIBUTION_COLUMNS),
+        reference_safety_information=expedited.reference_safety_information,
+        cut_date=cut_date,
+        rules=ClockRules(expedited.fatal_or_life_threatening_days, expedited.other_days, expedited.due_soon_days),
+    )
