@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Tests never read or write the user's own toxwatch data (imported CTCAE dictionaries).
+os.environ["TOXWATCH_HOME"] = tempfile.mkdtemp(prefix="toxwatch-home-")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import pandera.polars as pa
 
-from validators.trial_config import ATTRIBUTION_LEVELS
+from ctcae.attribution import ATTRIBUTION_LEVELS
 
 SERIOUS_CRITERIA = (
     "death", "life_threatening", "hospitalisation", "disability", "congenital_anomaly",

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ctcae.attribution import DEFAULT_RELATED_LEVELS, validate_related_levels
 from validators.errors import InputError
-
-ATTRIBUTION_LEVELS = ("unrelated", "unlikely", "possible", "probable", "definite")
 SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
 
 
@@ -58,11 +57,12 @@ class Windows(_Strict):
 
 
 class Attribution(_Strict):
-    related_levels: list[Literal["unrelated", "unlikely", "possible", "probable", "definite"]] = [
-        "possible",
-        "probable",
-        "definite",
-    ]
+    related_levels: list[str] = Field(default_factory=lambda: list(DEFAULT_RELATED_LEVELS))
+
+    @field_validator("related_levels")
+    @classmethod
+    def _on_the_scale(cls, value: list[str]) -> list[str]:
+        return list(validate_related_levels(value))
 
 
 class Source(_Strict):

@@ -42,7 +42,7 @@ def test_no_end_window_is_allowed(tmp_path):
         ("acute_days = 90", "acute_dayz = 90", "windows.acute_dayz", "unknown key"),
         ("p_max = 0.35", "p_max = 1.35", "stopping_rules[3].p_max", "less than 1"),
         ('cycle_length_days = 28', 'cycle_length_days = "four weeks"', "trial.cycle_length_days", "integer"),
-        ('related_levels = ["possible", "probable", "definite"]', 'related_levels = ["maybe"]', "attribution.related_levels[1]", "'unrelated'"),
+        ('related_levels = ["possible", "probable", "definite"]', 'related_levels = ["maybe"]', "attribution.related_levels", "invalid related attribution levels ['maybe']"),
         ('event = { grade_min = 3, aesi = ["hemorrhage"] }', 'event = { grade_min = 3, aesi = ["bleeding"] }', "stopping_rules[2].event.aesi", "unknown AESI set"),
         ('timezone = "Asia/Shanghai"\n\n[[schedules]]', 'timezone = "Mars/Olympus"\n\n[[schedules]]', "schedules[1].timezone", "unknown IANA time zone"),
     ],

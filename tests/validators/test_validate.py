@@ -98,3 +98,25 @@ def test_negative_lab_value_and_tenfold_dose_are_queried(tmp_path):
     assert labs.quarantined["reasons"][0] == "value '-3.0' is below the minimum 0"
     dose_queries = result.queries.filter(pl.col("check") == "dose_not_above_planned")
     assert dose_queries["value"].to_list() == ["2000.0"]
+
+
+def test_imported_dictionary_is_used_and_named(tmp_path, monkeypatch):
+    from ctcae.workbook import import_workbook
+    from flows.stages import ingest
+    from tests.conftest import reference_path
+
+    workbook = reference_path("ctcae", "CTCAE_v5.0_2017-11-27.xlsx")
+    home = tmp_path / "home"
+    import_workbook(workbook, home=home)
+    monkeypatch.setenv("TOXWATCH_HOME", str(home))
+    loaded = ingest(make_mini_trial(tmp_path / "t"), out_root=tmp_path / "out")
+    assert loaded.dictionary.startswith("NCI CTCAE v5.0 workbook CTCAE_v5.0_2017-11-27.xlsx")
+    assert "837 terms" in loaded.dictionary
+
+
+def test_curated_dictionary_is_named_when_nothing_is_imported(tmp_path, monkeypatch):
+    from flows.stages import ingest
+
+    monkeypatch.setenv("TOXWATCH_HOME", str(tmp_path / "empty-home"))
+    loaded = ingest(make_mini_trial(tmp_path / "t"), out_root=tmp_path / "out")
+    assert loaded.dictionary.startswith("toxwatch curated CTCAE v5.0 table")
