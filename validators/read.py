@@ -66,28 +66,28 @@ def read_source(config: TrialConfig, name: str) -> RawSource | None:
     source = getattr(config.model.sources, name)
     if not path.is_file():
         raise InputError(path, f"sources.{name}.path", "source file not found", "correct the path in the trial config")
-    data = path.read_bytes()
+    with path.open("rb") as handle:
+        sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
     file_format = source.format or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
     try:
         if file_format == "parquet":
-            frame = pl.read_parquet(path)
-            frame = frame.with_columns(pl.all().cast(pl.String))
+            lazy = pl.scan_parquet(path).with_columns(pl.all().cast(pl.String))
             first_row = 1
         else:
-            frame = pl.read_csv(data, infer_schema=False)
+            lazy = pl.scan_csv(path, infer_schema=False)
             first_row = 2
+        columns = lazy.collect_schema().names()
     except Exception as error:  # polars raises several error types for unreadable files
         raise InputError(path, None, f"cannot be read as {file_format} ({error})", f"export it as {file_format} with a header row") from None
 
     renames = {source_name: canonical for canonical, source_name in source.columns.items()}
-    missing_mapped = [name_ for name_ in renames if name_ not in frame.columns]
+    missing_mapped = [name_ for name_ in renames if name_ not in columns]
     if missing_mapped:
         raise InputError(path, missing_mapped[0], "column named in the config mapping is not in the file", f"correct sources.{name}.columns")
-    frame = frame.rename(renames)
-    frame = frame.with_columns(pl.col(pl.String).str.strip_chars().replace("", None))
+    columns = [renames.get(column, column) for column in columns]
 
     expected = required_columns(name, config.agent_ids)
-    missing = [column for column in expected if column not in frame.columns]
+    missing = [column for column in expected if column not in columns]
     if missing:
         raise InputError(
             path,
@@ -96,6 +96,19 @@ def read_source(config: TrialConfig, name: str) -> RawSource | None:
             f"add the column, or map the file's own name onto it under [sources.{name}.columns]",
         )
     optional = OPTIONAL_COLUMNS.get(name, ())
-    frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in optional if c not in frame.columns])
-    frame = frame.select(expected + optional).with_row_index(ROW, offset=first_row).with_columns(pl.col(ROW).cast(pl.Int64))
-    return RawSource(name=name, path=path, sha256=hashlib.sha256(data).hexdigest(), frame=frame)
+    absent = [column for column in optional if column not in columns]
+    lazy = (
+        lazy.rename(renames)
+        .with_columns([pl.lit(None, dtype=pl.String).alias(column) for column in absent])
+        .select(expected + optional)
+        # Surrounding spaces are not data; an empty cell is a missing value.
+        .with_columns(pl.all().str.strip_chars())
+        .with_columns(pl.when(pl.all() != "").then(pl.all()))
+        .with_row_index(ROW, offset=first_row)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+    )
+    try:
+        frame = lazy.collect(engine="streaming")
+    except Exception as error:
+        raise InputError(path, None, f"cannot be read as {file_format} ({error})", f"export it as {file_format} with a header row") from None
+    return RawSource(name=name, path=path, sha256=sha256, frame=frame)

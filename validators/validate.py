@@ -141,13 +141,15 @@ def validate_source(
     subjects: pl.DataFrame | None = None,
 ) -> SourceResult:
     """Validate one source read by ``read_source``."""
-    typed, reasons = parse_source(raw.name, raw.frame)
-    enriched = typed
+    enriched, reasons = parse_source(raw.name, raw.frame)
     term_matches = None
-    if subjects is not None:
+    if subjects is not None and raw.name == "adverse_events":
         enriched = enriched.join(subjects, on="subject_id", how="left", maintain_order="left").with_columns(
             pl.col("_subject_known").fill_null(False)
         )
+    elif subjects is not None:
+        # A membership flag, not a join: the large sources (labs, vitals) are not copied.
+        enriched = enriched.with_columns(pl.col("subject_id").is_in(subjects["subject_id"].implode()).alias("_subject_known"))
     if raw.name == "exposure":
         enriched = enriched.with_columns(pl.col("agent").is_in(agent_ids).alias("_agent_known"))
     if raw.name == "adverse_events" and dictionary is not None:
@@ -167,7 +169,8 @@ def validate_source(
     reasons = pl.concat([reasons, schema_reasons]).cast(REASON_SCHEMA).unique(maintain_order=True)
 
     bad_rows = reasons[ROW].unique()
-    clean = enriched.filter(~pl.col(ROW).is_in(bad_rows.implode()))
+    clean = enriched.filter(~pl.col(ROW).is_in(bad_rows.implode())) if bad_rows.len() else enriched
+    del enriched
     if raw.name == "adverse_events" and dictionary is not None:
         # The coded term as the dictionary spells it; case and spacing differences are not errors.
         clean = clean.with_columns(pl.col("_term").alias("ctcae_term"), pl.col("_soc").alias("meddra_soc"))
