@@ -160,12 +160,11 @@ class SafetyStore:
         return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, created_at, True)
 
     def _insert_clean(self, table: str, frame: pl.DataFrame, cut_id: str, agent_ids: list[str]) -> None:
-        staged = frame.rename({"_row": "source_row"}).with_columns(pl.lit(cut_id).alias("cut_id"))
+        staged = frame.rename({"_row": "source_row"})
         if table == "adverse_events":
             attribution = pl.concat(
                 [
                     staged.select(
-                        "cut_id",
                         "ae_id",
                         pl.lit(agent).alias("agent"),
                         pl.col(f"attribution_{agent}").alias("attribution"),
@@ -174,27 +173,30 @@ class SafetyStore:
                     for agent in agent_ids
                 ]
             )
-            self._insert_frame("ae_attribution", attribution)
+            self._insert_frame("ae_attribution", attribution, cut_id)
             staged = staged.drop([c for c in staged.columns if c.startswith(("attribution_", "action_"))])
-        self._insert_frame(table, staged)
+        self._insert_frame(table, staged, cut_id)
 
     def _insert_quarantine(self, source: str, frame: pl.DataFrame, cut_id: str) -> None:
         if frame.is_empty():
             return
         record_columns = [c for c in frame.columns if c not in ("_row", "reasons")]
         rows = frame.select(
-            pl.lit(cut_id).alias("cut_id"),
             pl.lit(source).alias("source"),
             pl.col("_row").alias("source_row"),
             pl.struct(record_columns).struct.json_encode().alias("record_json"),
             pl.col("reasons"),
         )
-        self._insert_frame("quarantine", rows)
+        self._insert_frame("quarantine", rows, cut_id)
 
-    def _insert_frame(self, table: str, frame: pl.DataFrame) -> None:
+    def _insert_frame(self, table: str, frame: pl.DataFrame, cut_id: str) -> None:
+        """Insert a frame's columns by name, every row tagged with the cut (a bound parameter)."""
         self.connection.register("incoming", frame)
         try:
-            self.connection.execute(f"INSERT INTO {_identifier(table)} BY NAME SELECT * FROM incoming")
+            self.connection.execute(
+                f"INSERT INTO {_identifier(table)} BY NAME SELECT $cut_id AS cut_id, * FROM incoming",
+                {"cut_id": cut_id},
+            )
         finally:
             self.connection.unregister("incoming")
 
