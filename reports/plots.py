@@ -48,7 +48,13 @@ def boundary_chart(path: list[dict], curve: list[dict], *, title: str) -> Markup
             previous_n = point["n"]
         parts.append(f'<polyline points="{" ".join(points)}" class="boundary"/>')
     if path:
-        steps = [f"{sx(0):.1f},{sy(0):.1f}"] + [f"{sx(p['n']):.1f},{sy(p['x']):.1f}" for p in path]
+        # The path keeps only the points where x steps up: draw across, then up.
+        steps = [f"{sx(0):.1f},{sy(0):.1f}"]
+        previous_x = 0
+        for point in path:
+            steps.append(f"{sx(point['n']):.1f},{sy(previous_x):.1f}")
+            steps.append(f"{sx(point['n']):.1f},{sy(point['x']):.1f}")
+            previous_x = point["x"]
         parts.append(f'<polyline points="{" ".join(steps)}" class="observed"/>')
         last = path[-1]
         parts.append(f'<circle cx="{sx(last["n"]):.1f}" cy="{sy(last["x"]):.1f}" r="4" class="observed-point"/>')

@@ -107,18 +107,10 @@ def evaluate_rule(store: SafetyStore, config: TrialConfig, rule) -> RuleResult:
     events = store.model("rule_events").sort("onset_date", "subject_id", "ae_id")
     subjects = store.model("rule_subjects")
     definition = rule.event.model_dump()
-    qualifying = [
-        {
-            "ae_id": row["ae_id"],
-            "subject_id": row["subject_id"],
-            "ctcae_term": row["ctcae_term"],
-            "other_specify": row["other_specify"],
-            "grade": row["grade"],
-            "onset_date": row["onset_date"].isoformat(),
-            "study_day": row["study_day"],
-        }
-        for row in events.iter_rows(named=True)
-    ]
+    qualifying = events.select(
+        "ae_id", "subject_id", "ctcae_term", "other_specify", "grade",
+        pl.col("onset_date").dt.to_string("%Y-%m-%d"), "study_day",
+    ).to_dicts()
     evaluable = subjects.filter(pl.col("evaluable"))
     n = evaluable.height
     path = _monitoring_path(evaluable)
@@ -194,11 +186,14 @@ def _event_count_result(rule: EventCountRule, events, evaluable, definition, qua
 
 
 def _monitoring_path(evaluable: pl.DataFrame) -> list[dict]:
-    """Cumulative evaluable subjects and subjects with the event, in the order they became evaluable."""
+    """Cumulative evaluable subjects (n) and subjects with the event (x), in the order subjects
+    became evaluable. x is a step function of n, so only its steps and the last point are kept:
+    x at any n is the x of the last kept point at or before it."""
     ordered = evaluable.sort("evaluable_date", "subject_id")
-    path = []
-    with_event = 0
-    for position, row in enumerate(ordered.iter_rows(named=True), start=1):
-        with_event += int(row["had_event"])
-        path.append({"n": position, "x": with_event, "date": row["evaluable_date"].isoformat()})
-    return path
+    path = ordered.select(
+        pl.int_range(1, pl.len() + 1).alias("n"),
+        pl.col("had_event").cast(pl.Int64).cum_sum().alias("x"),
+        pl.col("evaluable_date").dt.to_string("%Y-%m-%d").alias("date"),
+    )
+    is_step = (pl.col("x") != pl.col("x").shift(1).fill_null(0)) | (pl.col("n") == pl.len()) | (pl.col("n") == 1)
+    return path.filter(is_step).to_dicts()

@@ -62,3 +62,20 @@ def test_history_accumulates_across_cuts(tmp_path):
     history = {r["rule_id"]: r["history"] for r in flags["rules"]}["related_death"]
     # On 2025-02-10 the fatal bleed (2025-02-18) had not happened.
     assert [(h["cut_date"], h["status"]) for h in history] == [("2025-02-10", "OK"), ("2025-07-01", "STOP")]
+
+
+def test_monitoring_path_keeps_the_steps_of_x():
+    import polars as pl
+    from datetime import date
+
+    from signals.rules import _monitoring_path
+
+    evaluable = pl.DataFrame(
+        {
+            "subject_id": ["a", "b", "c", "d", "e"],
+            "evaluable_date": [date(2025, 1, d) for d in (1, 2, 3, 4, 5)],
+            "had_event": [False, True, False, False, True],
+        }
+    )
+    # x by n: 0, 1, 1, 1, 2 -> kept at n = 1 (start), 2 (step), 5 (step and last)
+    assert [(p["n"], p["x"]) for p in _monitoring_path(evaluable)] == [(1, 0), (2, 1), (5, 2)]
