@@ -63,7 +63,18 @@ class SubjectSchema(pa.DataFrameModel):
         description = "One row per enrolled subject"
 
 
-class ExposureSchema(pa.DataFrameModel):
+class _SubjectRecords(pa.DataFrameModel):
+    """Records that belong to a subject: the subject must be among the clean subjects."""
+
+    @pa.dataframe_check(name="subject_known", error="subject_id is not among the clean subjects (absent from the subjects file, or its row is quarantined)")
+    def subject_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(_true_where_null(pl.col("_subject_known"), "subject_id"))
+
+    class Config:
+        strict = False
+
+
+class ExposureSchema(_SubjectRecords):
     subject_id: str = pa.Field(nullable=False)
     agent: str = pa.Field(nullable=False, description="Agent id from the trial config")
     start_date: pl.Date = pa.Field(nullable=False)
@@ -74,10 +85,6 @@ class ExposureSchema(pa.DataFrameModel):
     frequency: str = pa.Field(nullable=True)
     adjustment: str = pa.Field(isin=["none", "reduced", "held", "discontinued"], nullable=False)
     adjustment_reason: str = pa.Field(nullable=True)
-
-    @pa.dataframe_check(name="subject_known", error="subject_id is not among the clean subjects (absent from the subjects file, or its row is quarantined)")
-    def subject_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_true_where_null(pl.col("_subject_known"), "subject_id"))
 
     @pa.dataframe_check(name="agent_known", error="agent is not one of the trial config's agents")
     def agent_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -98,7 +105,7 @@ class ExposureSchema(pa.DataFrameModel):
         description = "One row per administration record"
 
 
-class AdverseEventSchema(pa.DataFrameModel):
+class AdverseEventSchema(_SubjectRecords):
     ae_id: str = pa.Field(nullable=False, unique=True, description="AE record identifier")
     subject_id: str = pa.Field(nullable=False)
     verbatim_term: str = pa.Field(nullable=True)
@@ -114,10 +121,6 @@ class AdverseEventSchema(pa.DataFrameModel):
     expedited_report_date: pl.Date = pa.Field(nullable=True, description="Expedited report submitted")
     attribution: str = pa.Field(alias="attribution_.+", regex=True, isin=list(ATTRIBUTION_LEVELS), nullable=False)
     action: str = pa.Field(alias="action_.+", regex=True, isin=list(ACTIONS), nullable=True)
-
-    @pa.dataframe_check(name="subject_known", error="subject_id is not among the clean subjects (absent from the subjects file, or its row is quarantined)")
-    def subject_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_true_where_null(pl.col("_subject_known"), "subject_id"))
 
     @pa.dataframe_check(name="term_known", error="ctcae_term is not a term of the trial's CTCAE version")
     def term_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -179,7 +182,7 @@ class AdverseEventSchema(pa.DataFrameModel):
         description = "One row per adverse event record"
 
 
-class LabSchema(pa.DataFrameModel):
+class LabSchema(_SubjectRecords):
     subject_id: str = pa.Field(nullable=False)
     collection_date: pl.Date = pa.Field(nullable=False)
     test_code: str = pa.Field(nullable=False)
@@ -187,10 +190,6 @@ class LabSchema(pa.DataFrameModel):
     unit: str = pa.Field(nullable=True)
     lln: float = pa.Field(nullable=True)
     uln: float = pa.Field(nullable=True)
-
-    @pa.dataframe_check(name="subject_known", error="subject_id is not among the clean subjects (absent from the subjects file, or its row is quarantined)")
-    def subject_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_true_where_null(pl.col("_subject_known"), "subject_id"))
 
     @pa.dataframe_check(name="normal_range_ordered", error="lln is above uln")
     def normal_range_ordered(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -201,17 +200,13 @@ class LabSchema(pa.DataFrameModel):
         description = "One row per lab result"
 
 
-class VitalSchema(pa.DataFrameModel):
+class VitalSchema(_SubjectRecords):
     subject_id: str = pa.Field(nullable=False)
     measure_date: pl.Date = pa.Field(nullable=False)
     sbp_mmhg: int = pa.Field(in_range={"min_value": 50, "max_value": 300}, nullable=True)
     dbp_mmhg: int = pa.Field(in_range={"min_value": 20, "max_value": 200}, nullable=True)
     heart_rate_bpm: int = pa.Field(in_range={"min_value": 20, "max_value": 250}, nullable=True)
     weight_kg: float = pa.Field(in_range={"min_value": 20, "max_value": 300}, nullable=True)
-
-    @pa.dataframe_check(name="subject_known", error="subject_id is not among the clean subjects (absent from the subjects file, or its row is quarantined)")
-    def subject_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_true_where_null(pl.col("_subject_known"), "subject_id"))
 
     @pa.dataframe_check(name="diastolic_below_systolic", error="dbp_mmhg is not below sbp_mmhg")
     def diastolic_below_systolic(cls, data: pa.PolarsData) -> pl.LazyFrame:
