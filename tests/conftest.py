@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 # Tests never read or write the user's own toxwatch data (imported CTCAE dictionaries).
 os.environ["TOXWATCH_HOME"] = tempfile.mkdtemp(prefix="toxwatch-home-")
+atexit.register(shutil.rmtree, os.environ["TOXWATCH_HOME"], ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
@@ -34,8 +37,6 @@ BUNDLED_CONFIG = REPO_ROOT / "data" / "trials" / "npc-apatinib-pd1" / "trial.tom
 
 def make_mini_trial(folder: Path, *, config_text: str | None = None) -> Path:
     """A hand-made 6-subject trial (tests/data/mini) with the bundled trial config; returns trial.toml."""
-    import shutil
-
     folder.mkdir(parents=True, exist_ok=True)
     for source in MINI_TRIAL.glob("*.csv"):
         shutil.copy(source, folder / source.name)
