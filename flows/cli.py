@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--unit")
     grade.add_argument("--version", default="5.0")
     grade.add_argument("--json", action="store_true")
+    mapper = ctcae_commands.add_parser("map", help="where a term of one CTCAE version goes in the other")
+    mapper.add_argument("term")
+    mapper.add_argument("--from", dest="from_version", default="5.0")
+    mapper.add_argument("--to", dest="to_version", default="6.0")
+    mapper.add_argument("--json", action="store_true")
     importer = ctcae_commands.add_parser("import", help="install the full dictionary from an NCI CTCAE workbook")
     importer.add_argument("path", type=Path)
 
@@ -252,6 +257,8 @@ def cmd_ctcae(args: argparse.Namespace) -> int:
         else:
             print(f"not gradable: {result.reason}")
         return EXIT_OK
+    if args.ctcae_command == "map":
+        return _ctcae_map(args)
     from ctcae.workbook import import_workbook
 
     try:
@@ -264,6 +271,33 @@ def cmd_ctcae(args: argparse.Namespace) -> int:
     if imported.mapping_path is not None:
         print(f"v5.0 -> v6.0 mapping: {imported.mapping_rows} rows in {imported.mapping_path}")
     return EXIT_OK
+
+
+def _ctcae_map(args: argparse.Namespace) -> int:
+    from ctcae.mapping import map_term
+
+    try:
+        mapped = map_term(args.term, args.from_version, args.to_version)
+    except ValueError as error:
+        print(f"toxwatch: error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    rows = [
+        {
+            "from_version": m.from_version, "from_term": m.from_term, "to_version": m.to_version,
+            "to_term": m.to_term, "change_type": m.change_type, "other_specify": m.other_specify,
+            "grade_map": [list(pair) for pair in m.grade_map],
+        }
+        for m in mapped
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print(f"no CTCAE v{args.from_version} term {args.term!r} in the mapping (try `toxwatch ctcae lookup`)")
+    for row in [] if args.json else rows:
+        grades = ", ".join(f"{a}->{b}" for a, b in row["grade_map"])
+        specify = f" (specify: {row['other_specify']})" if row["other_specify"] else ""
+        print(f"{row['from_term']} (v{row['from_version']}) -> {row['to_term']}{specify} (v{row['to_version']}): {row['change_type']}; grades {grades}")
+    return EXIT_OK if rows else EXIT_INPUT
 
 
 def cmd_synth(args: argparse.Namespace) -> int:

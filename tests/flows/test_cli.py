@@ -67,3 +67,10 @@ def test_help_does_not_import_the_heavy_stack():
     code = "import sys; from flows.cli import build_parser; build_parser(); print(sorted(m for m in ('prefect', 'polars', 'duckdb', 'pandera') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_ctcae_map_shows_the_v6_term(capsys):
+    # NCI's v5.0 -> v6.0 mapping sheet: Proteinuria became Urinary protein increased.
+    assert main(["ctcae", "map", "Proteinuria", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["to_term"], row["to_version"]) == ("Urinary protein increased", "6.0")
