@@ -142,7 +142,7 @@ def _print_review(result: dict) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from flows.stages import ingest
 
-    loaded = ingest(args.config, cut_date=args.cut, out_root=args.out)
+    loaded = ingest(args.config, cut_date=args.cut, out_root=args.out, store=False)
     for source, counts in loaded.accounting.items():
         print(f"{source}: {counts['rows_in']} rows in = {counts['clean']} clean + {counts['quarantined']} quarantined")
     print(f"queries: {loaded.queries} -> {Path(loaded.out_dir) / 'queries.csv'}")

@@ -52,8 +52,15 @@ def default_cut_date(validation: ValidationResult) -> date:
     return max(latest) if latest else date.today()
 
 
-def ingest(config_path: Path | str, *, cut_date: date | None = None, out_root: Path | None = None, database: Path | None = None) -> LoadedCut:
-    """Read, validate and store the trial's sources as a data cut; write queries.csv."""
+def ingest(
+    config_path: Path | str,
+    *,
+    cut_date: date | None = None,
+    out_root: Path | None = None,
+    database: Path | None = None,
+    store: bool = True,
+) -> LoadedCut:
+    """Read, validate and (unless ``store`` is False) store the sources as a data cut; write queries.csv."""
     started = time.perf_counter()
     config = load_trial_config(config_path)
     dictionary = load_dictionary(config.model.trial.ctcae_version)
@@ -61,17 +68,9 @@ def ingest(config_path: Path | str, *, cut_date: date | None = None, out_root: P
     validated = time.perf_counter()
     cut_date = cut_date or default_cut_date(validation)
     database = database or config.database_path
-    with SafetyStore(database) as store:
-        cut = store.load_cut(
-            trial_id=config.id,
-            cut_date=cut_date,
-            config_sha256=config.sha256,
-            input_sha256s={name: result.sha256 for name, result in validation.sources.items()},
-            dictionary=dictionary.description,
-            clean={name: result.clean for name, result in validation.sources.items()},
-            quarantined={name: result.quarantined for name, result in validation.sources.items()},
-            agent_ids=config.agent_ids,
-        )
+    cut_id, loaded_now = "", False
+    if store:
+        cut_id, loaded_now = _store_cut(database, config, cut_date, dictionary.description, validation)
     stored = time.perf_counter()
     out_dir = (out_root or config.output_root) / config.id / cut_date.isoformat()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -79,11 +78,11 @@ def ingest(config_path: Path | str, *, cut_date: date | None = None, out_root: P
     queries.write_csv(out_dir / "queries.csv")
     return LoadedCut(
         config_path=str(config.path),
-        database_path=str(Path(database).resolve()),
-        cut_id=cut.cut_id,
+        database_path=str(Path(database).resolve()) if store else "",
+        cut_id=cut_id,
         cut_date=cut_date.isoformat(),
         out_dir=str(out_dir),
-        loaded_now=cut.loaded_now,
+        loaded_now=loaded_now,
         dictionary=dictionary.description,
         accounting={name: result.accounting for name, result in validation.sources.items()},
         inputs={
@@ -93,6 +92,21 @@ def ingest(config_path: Path | str, *, cut_date: date | None = None, out_root: P
         queries=queries.height,
         timings={"validate_s": round(validated - started, 3), "store_s": round(stored - validated, 3)},
     )
+
+
+def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: str, validation: ValidationResult) -> tuple[str, bool]:
+    with SafetyStore(database) as safety_store:
+        cut = safety_store.load_cut(
+            trial_id=config.id,
+            cut_date=cut_date,
+            config_sha256=config.sha256,
+            input_sha256s={name: result.sha256 for name, result in validation.sources.items()},
+            dictionary=dictionary,
+            clean={name: result.clean for name, result in validation.sources.items()},
+            quarantined={name: result.quarantined for name, result in validation.sources.items()},
+            agent_ids=config.agent_ids,
+        )
+    return cut.cut_id, cut.loaded_now
 
 
 def aesi_terms_frame(config: TrialConfig) -> pl.DataFrame:

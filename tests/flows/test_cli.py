@@ -74,3 +74,10 @@ def test_ctcae_map_shows_the_v6_term(capsys):
     assert main(["ctcae", "map", "Proteinuria", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["to_term"], row["to_version"]) == ("Urinary protein increased", "6.0")
+
+
+def test_validate_does_not_store_a_cut(tmp_path):
+    config = make_mini_trial(tmp_path / "t")
+    main(["validate", str(config), "--out", str(tmp_path / "out")])
+    assert not (config.parent / "toxwatch.duckdb").exists()
+    assert (tmp_path / "out" / "npc-apatinib-pd1" / "2025-07-01" / "queries.csv").is_file()
