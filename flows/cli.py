@@ -205,7 +205,7 @@ def _rules_boundary(args: argparse.Namespace) -> int:
 
 
 def _rules_check(args: argparse.Namespace) -> int:
-    from flows.stages import aesi_terms_frame, model_parameters
+    from safetydb.models import build_cut_models
     from safetydb.store import SafetyStore
     from signals.rules import evaluate_rules
     from validators.errors import InputError
@@ -216,7 +216,7 @@ def _rules_check(args: argparse.Namespace) -> int:
         cut = store.latest_cut(config.id)
         if cut is None:
             raise InputError(config.database_path, None, f"no data cut of trial {config.id!r} in the store", f"run `toxwatch run {args.config}` first")
-        store.build_models(model_parameters(config, cut.cut_id, cut.cut_date), aesi_terms_frame(config))
+        build_cut_models(store, config, cut.cut_id, cut.cut_date)
         results = evaluate_rules(store, config)
     if args.json:
         print(json.dumps({"cut_date": cut.cut_date.isoformat(), "rules": [r.to_dict() for r in results]}, indent=2, default=str))

@@ -16,7 +16,8 @@ import polars as pl
 
 from ctcae.terms import load_dictionary
 from safetydb.export import write_tables
-from safetydb.store import ModelParameters, SafetyStore, toolkit_version
+from safetydb.models import build_cut_models
+from safetydb.store import SafetyStore, toolkit_version
 from signals.expedited import evaluate_expedited, expedited_flags
 from signals.rules import STATUS_ORDER, evaluate_rules
 from validators.trial_config import TrialConfig, load_trial_config
@@ -109,29 +110,6 @@ def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: 
     return cut.cut_id, cut.loaded_now
 
 
-def aesi_terms_frame(config: TrialConfig) -> pl.DataFrame:
-    rows = []
-    for aesi, definition in config.model.aesi.items():
-        rows += [{"aesi": aesi, "label": definition.label, "match_on": "term", "value": t} for t in definition.terms]
-        rows += [
-            {"aesi": aesi, "label": definition.label, "match_on": "other_specify", "value": t}
-            for t in definition.other_specify
-        ]
-    schema = {"aesi": pl.String, "label": pl.String, "match_on": pl.String, "value": pl.String}
-    return pl.DataFrame(rows, schema=schema)
-
-
-def model_parameters(config: TrialConfig, cut_id: str, cut_date: date) -> ModelParameters:
-    return ModelParameters(
-        cut_id=cut_id,
-        cut_date=cut_date,
-        cycle_days=config.model.trial.cycle_length_days,
-        teae_end_days=config.teae_end_days,
-        acute_days=config.model.windows.acute_days,
-        related_levels=list(config.model.attribution.related_levels),
-    )
-
-
 def analyse(loaded: LoadedCut) -> dict[str, object]:
     """Build the SQL models of the cut, export the tables, evaluate the stopping rules (flags.json)."""
     started = time.perf_counter()
@@ -139,7 +117,7 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
     out_dir = Path(loaded.out_dir)
     cut_date = date.fromisoformat(loaded.cut_date)
     with SafetyStore(loaded.database_path) as store:
-        store.build_models(model_parameters(config, loaded.cut_id, cut_date), aesi_terms_frame(config))
+        build_cut_models(store, config, loaded.cut_id, cut_date)
         tables = write_tables(store, out_dir / "tables")
         built = time.perf_counter()
         results = evaluate_rules(store, config)

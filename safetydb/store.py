@@ -20,8 +20,15 @@ import duckdb
 import polars as pl
 
 SQL_DIR = Path(__file__).with_name("sql")
-STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution")
-DERIVED_MODELS = ("int_subject_dosing", "int_adverse_events", "int_ae_aesi", "int_serious_events")
+STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution", "stg_labs")
+DERIVED_MODELS = (
+    "int_subject_dosing",
+    "int_adverse_events",
+    "int_ae_aesi",
+    "int_serious_events",
+    "int_lab_baseline",
+    "int_labs_for_grading",
+)
 TABLE_MODELS = (
     "t_overview",
     "t_soc_term",
@@ -30,6 +37,7 @@ TABLE_MODELS = (
     "t_attribution",
     "t_aesi",
     "t_exposure",
+    "t_lab_shift",
     "t_sae_listing",
     "t_deaths",
 )
@@ -229,12 +237,17 @@ class SafetyStore:
         )
 
     # ---- models --------------------------------------------------------------------------
-    def build_models(self, parameters: ModelParameters, aesi_terms: pl.DataFrame) -> None:
-        """Materialise staging, derived and table models for one cut as temporary tables."""
-        self.connection.register("aesi_terms_frame", aesi_terms)
-        self.connection.execute("CREATE OR REPLACE TEMP TABLE aesi_terms AS SELECT * FROM aesi_terms_frame")
-        self.connection.unregister("aesi_terms_frame")
-        for name in STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS:
+    def register_table(self, name: str, frame: pl.DataFrame) -> None:
+        """Make a frame computed outside SQL (configuration, CTCAE grades) a temporary table."""
+        self.connection.register("frame_in", frame)
+        try:
+            self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {_identifier(name)} AS SELECT * FROM frame_in")
+        finally:
+            self.connection.unregister("frame_in")
+
+    def run_models(self, names: tuple[str, ...], parameters: ModelParameters) -> None:
+        """Materialise models, in the order given, as temporary tables."""
+        for name in names:
             self.run_model_into(name, parameters.as_dict())
 
     def run_model_into(self, name: str, parameters: dict[str, object]) -> None:

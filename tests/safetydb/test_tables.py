@@ -112,15 +112,16 @@ def test_aesi_and_deaths(tables):
 
 @pytest.mark.parametrize("model", STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS)
 def test_every_model_grain_is_unique(mini_run, model):
-    from flows.stages import aesi_terms_frame, model_parameters
+    from safetydb.models import build_cut_models
     from validators.trial_config import load_trial_config
 
     config = load_trial_config(mini_run.config_path)
     with SafetyStore(mini_run.database_path) as store:
-        store.build_models(model_parameters(config, mini_run.cut_id, date(2025, 7, 1)), aesi_terms_frame(config))
+        build_cut_models(store, config, mini_run.cut_id, date(2025, 7, 1))
         frame = store.model(model)
     grain = model_grain(model)
-    assert frame.height > 0
+    if model not in ("stg_labs", "int_lab_baseline", "int_labs_for_grading", "t_lab_shift"):
+        assert frame.height > 0  # the mini trial has no labs: tests/safetydb/test_lab_shift.py has them
     assert frame.select(grain).is_duplicated().sum() == 0, f"{model} is not unique on {grain}"
 
 

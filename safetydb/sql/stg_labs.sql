@@ -1,0 +1,6 @@
+-- grain: source_row. Lab results collected on or before the cut date, for subjects enrolled by then.
+SELECT
+    l.source_row, l.subject_id, l.collection_date, l.test_code, l.value, l.unit, l.lln, l.uln
+FROM labs AS l
+JOIN stg_subjects AS s USING (subject_id)
+WHERE l.cut_id = $cut_id AND l.collection_date <= $cut_date
