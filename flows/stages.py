@@ -16,6 +16,7 @@ import polars as pl
 
 from ctcae.terms import load_dictionary
 from safetydb.export import write_tables
+from safetydb.lab_grades import derive_lab_grades
 from safetydb.models import build_cut_models
 from safetydb.store import SafetyStore, toolkit_version
 from signals.expedited import evaluate_expedited, expedited_flags
@@ -96,6 +97,9 @@ def ingest(
 
 
 def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: str, validation: ValidationResult) -> tuple[str, bool]:
+    clean = {name: result.clean for name, result in validation.sources.items()}
+    if "labs" in clean:
+        clean["labs"] = derive_lab_grades(clean["labs"], clean["exposure"], version=config.model.trial.ctcae_version)
     with SafetyStore(database) as safety_store:
         cut = safety_store.load_cut(
             trial_id=config.id,
@@ -103,7 +107,7 @@ def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: 
             config_sha256=config.sha256,
             input_sha256s={name: result.sha256 for name, result in validation.sources.items()},
             dictionary=dictionary,
-            clean={name: result.clean for name, result in validation.sources.items()},
+            clean=clean,
             quarantined={name: result.quarantined for name, result in validation.sources.items()},
             agent_ids=config.agent_ids,
         )

@@ -1,8 +1,4 @@
-"""Build every model of a data cut: configuration tables, SQL models, CTCAE lab grades.
-
-The lab grades are the one step outside SQL: CTCAE grading criteria are data read by the
-evaluator in ``ctcae.grading``; its results go back into the store as ``lab_grades``.
-"""
+"""Build every model of a data cut: the configuration tables the SQL reads, then the SQL models."""
 
 from __future__ import annotations
 
@@ -10,20 +6,9 @@ from datetime import date
 
 import polars as pl
 
-from ctcae.grading import criteria_table, grade_frame, supported_versions
+from ctcae.grading import criteria_table, supported_versions
 from safetydb.store import DERIVED_MODELS, STAGING_MODELS, TABLE_MODELS, ModelParameters, SafetyStore
 from validators.trial_config import TrialConfig
-
-LAB_GRADE_SCHEMA = {
-    "source_row": pl.Int64,
-    "subject_id": pl.String,
-    "test_code": pl.String,
-    "ctcae_term": pl.String,
-    "grade": pl.Int64,
-    "gradable": pl.Boolean,
-    "is_baseline": pl.Boolean,
-    "on_treatment": pl.Boolean,
-}
 
 
 def model_parameters(config: TrialConfig, cut_id: str, cut_date: date) -> ModelParameters:
@@ -50,22 +35,14 @@ def aesi_terms_frame(config: TrialConfig) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def lab_grades(labs: pl.DataFrame, version: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """CTCAE grades of lab results, and the (test, term) pairs graded; empty when the trial's
-    CTCAE version has no grading criteria."""
+def lab_terms(version: str) -> pl.DataFrame:
+    """The (test, CTCAE term) pairs graded from values; none when the version has no criteria."""
     if version not in supported_versions():
-        empty_terms = pl.DataFrame(schema={"test_code": pl.String, "ctcae_term": pl.String})
-        return pl.DataFrame(schema=LAB_GRADE_SCHEMA), empty_terms
-    graded = grade_frame(labs, version=version).select(list(LAB_GRADE_SCHEMA)).cast(LAB_GRADE_SCHEMA)
-    terms = criteria_table(version).select("test_code", "ctcae_term").unique().sort("test_code", "ctcae_term")
-    return graded, terms
+        return pl.DataFrame(schema={"test_code": pl.String, "ctcae_term": pl.String})
+    return criteria_table(version).select("test_code", "ctcae_term").unique().sort("test_code", "ctcae_term")
 
 
 def build_cut_models(store: SafetyStore, config: TrialConfig, cut_id: str, cut_date: date) -> None:
-    parameters = model_parameters(config, cut_id, cut_date)
     store.register_table("aesi_terms", aesi_terms_frame(config))
-    store.run_models(STAGING_MODELS + DERIVED_MODELS, parameters)
-    graded, terms = lab_grades(store.model("int_labs_for_grading"), config.model.trial.ctcae_version)
-    store.register_table("lab_grades", graded)
-    store.register_table("lab_terms", terms)
-    store.run_models(TABLE_MODELS, parameters)
+    store.register_table("lab_terms", lab_terms(config.model.trial.ctcae_version))
+    store.run_models(STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS, model_parameters(config, cut_id, cut_date))

@@ -26,8 +26,6 @@ DERIVED_MODELS = (
     "int_adverse_events",
     "int_ae_aesi",
     "int_serious_events",
-    "int_lab_baseline",
-    "int_labs_for_grading",
 )
 TABLE_MODELS = (
     "t_overview",
@@ -105,6 +103,8 @@ class SafetyStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = duckdb.connect(str(self.path))
+        # Rows carry their source_row; no model relies on insertion order, so loads may run in parallel.
+        self.connection.execute("SET preserve_insertion_order = false")
         self.connection.execute(read_model("schema"))
 
     def close(self) -> None:

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS ae_attribution (
 );
 CREATE TABLE IF NOT EXISTS labs (
     cut_id VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, collection_date DATE, test_code VARCHAR,
-    value DOUBLE, unit VARCHAR, lln DOUBLE, uln DOUBLE, source_row BIGINT
+    value DOUBLE, unit VARCHAR, lln DOUBLE, uln DOUBLE, source_row BIGINT,
+    baseline DOUBLE, is_baseline BOOLEAN, toxicity_term VARCHAR, toxicity_grade INTEGER, gradable BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS vitals (
     cut_id VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, measure_date DATE, sbp_mmhg INTEGER,
