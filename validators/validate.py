@@ -89,48 +89,36 @@ class SourceResult:
 @dataclass
 class ValidationResult:
     sources: dict[str, SourceResult] = field(default_factory=dict)
-    dictionary_description: str = ""
 
     @property
     def queries(self) -> pl.DataFrame:
         frames = [result.queries for result in self.sources.values()]
         return pl.concat(frames) if frames else pl.DataFrame(schema=QUERY_SCHEMA)
 
-    @property
-    def has_errors(self) -> bool:
-        return any(result.quarantined.height for result in self.sources.values())
-
 
 def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary) -> ValidationResult:
     """Read and validate every configured source of the trial."""
-    result = ValidationResult(dictionary_description=dictionary.description)
-    subject_enrolment: pl.DataFrame | None = None
+    result = ValidationResult()
+    # Subjects come first: every other source is checked against the clean subjects.
+    known_subjects: pl.DataFrame | None = None
     for name in SOURCE_ORDER:
         raw = read_source(config, name)
         if raw is None:
             continue
-        if name == "subjects":
-            enrich = None
-        else:
-            enrich = _subject_enrichment(subject_enrolment)
         source_result = validate_source(
             raw,
             agent_ids=config.agent_ids,
             dictionary=dictionary if name == "adverse_events" else None,
-            subjects=enrich,
+            subjects=known_subjects,
         )
         if name == "subjects":
-            subject_enrolment = source_result.clean.select("subject_id", "enrolment_date")
+            known_subjects = source_result.clean.select(
+                "subject_id",
+                pl.col("enrolment_date").alias("_enrolment_date"),
+                pl.lit(True).alias("_subject_known"),
+            )
         result.sources[name] = source_result
     return result
-
-
-def _subject_enrichment(subject_enrolment: pl.DataFrame | None) -> pl.DataFrame:
-    if subject_enrolment is None:
-        return pl.DataFrame(schema={"subject_id": pl.String, "_enrolment_date": pl.Date, "_subject_known": pl.Boolean})
-    return subject_enrolment.rename({"enrolment_date": "_enrolment_date"}).with_columns(
-        pl.lit(True).alias("_subject_known")
-    )
 
 
 def validate_source(
