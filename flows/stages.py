@@ -30,6 +30,8 @@ class LoadedCut:
     """What the ingest stage hands on: the cut, where its outputs go, and the row accounting."""
 
     config_path: str
+    config_sha256: str
+    trial_id: str
     database_path: str
     cut_id: str
     cut_date: str
@@ -80,6 +82,8 @@ def ingest(
     queries.write_csv(out_dir / "queries.csv")
     return LoadedCut(
         config_path=str(config.path),
+        config_sha256=config.sha256,
+        trial_id=config.id,
         database_path=str(Path(database).resolve()) if store else "",
         cut_id=cut_id,
         cut_date=cut_date.isoformat(),
@@ -164,14 +168,13 @@ def render(loaded: LoadedCut) -> list[str]:
 
 
 def write_manifest(loaded: LoadedCut, *, reports: list[str], timings: dict[str, float]) -> Path:
-    config = load_trial_config(loaded.config_path)
     manifest = {
         "toolkit": "toxwatch",
         "toolkit_version": toolkit_version(),
-        "trial_id": config.id,
+        "trial_id": loaded.trial_id,
         "cut_id": loaded.cut_id,
         "cut_date": loaded.cut_date,
-        "config": {"file": Path(loaded.config_path).name, "sha256": config.sha256},
+        "config": {"file": Path(loaded.config_path).name, "sha256": loaded.config_sha256},
         "ctcae_dictionary": loaded.dictionary,
         "inputs": loaded.inputs,
         "row_accounting": loaded.accounting,

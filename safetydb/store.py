@@ -209,13 +209,6 @@ class SafetyStore:
             self.connection.unregister("incoming")
 
     # ---- reading cuts --------------------------------------------------------------------
-    def cuts(self, trial_id: str) -> pl.DataFrame:
-        return _select(
-            self.connection,
-            "SELECT * FROM cuts WHERE trial_id = $trial_id ORDER BY cut_date, created_at",
-            {"trial_id": trial_id},
-        )
-
     def latest_cut(self, trial_id: str) -> Cut | None:
         row = self.connection.execute(
             "SELECT * FROM cuts WHERE trial_id = $trial_id ORDER BY cut_date DESC, created_at DESC LIMIT 1",
@@ -228,13 +221,6 @@ class SafetyStore:
         if not rows:
             raise KeyError(f"no data cut {cut_id!r} in {self.path}")
         return _cut_from_row(rows[0])
-
-    def quarantine(self, cut_id: str) -> pl.DataFrame:
-        return _select(
-            self.connection,
-            "SELECT source, source_row, reasons, record_json FROM quarantine WHERE cut_id = $cut_id ORDER BY source, source_row",
-            {"cut_id": cut_id},
-        )
 
     # ---- models --------------------------------------------------------------------------
     def register_table(self, name: str, frame: pl.DataFrame) -> None:

@@ -120,9 +120,7 @@ def evaluate_rule(store: SafetyStore, config: TrialConfig, rule) -> RuleResult:
 
     boundary = rule_boundary(rule)
     x = int(evaluable["had_event"].sum())
-    r = boundary.boundary_at(n) if n > 0 else None
-    if n > boundary.looks[-1]:
-        r = boundary.stop_above[-1]
+    r = boundary.boundary_at(n)  # None before the first look; the last boundary after the last
     if r is None:
         status = "OK"
         statement = f"{x} of {n} evaluable subjects had the event; the first look is at n = {boundary.looks[0]}."

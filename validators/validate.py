@@ -220,13 +220,15 @@ def _schema_reasons(name: str, enriched: pl.DataFrame) -> pl.DataFrame:
     except SchemaErrors as errors:
         failures = errors.failure_cases.filter(pl.col("index").is_not_null())
         rows = enriched[ROW]
+        # Frame-level failures carry the check's error text; map it back to the check's name once.
+        check_names = {check.error: check.name for check in schema.to_schema().checks}
         reasons = []
         for failure in failures.iter_rows(named=True):
             row = rows[int(failure["index"])]
             column = failure["column"]
             check = failure["check"]
             if failure["schema_context"] == "DataFrameSchema":
-                check_name = _check_name(schema, check)
+                check_name = check_names.get(check, check)
                 field_name = CHECK_FIELDS.get(check_name, "")
                 value = enriched[field_name][int(failure["index"])] if field_name in enriched.columns else None
                 problem = check
@@ -240,13 +242,6 @@ def _schema_reasons(name: str, enriched: pl.DataFrame) -> pl.DataFrame:
             )
         return pl.DataFrame(reasons, schema=REASON_SCHEMA)
     return pl.DataFrame(schema=REASON_SCHEMA)
-
-
-def _check_name(schema, error_text: str) -> str:
-    for check in schema.to_schema().checks:
-        if check.error == error_text:
-            return check.name
-    return error_text
 
 
 def _describe_column_failure(column: str, check: str, value: object) -> str:
