@@ -7,7 +7,15 @@ from datetime import date
 import polars as pl
 
 from ctcae.grading import criteria_table, supported_versions
-from safetydb.store import DERIVED_MODELS, STAGING_MODELS, TABLE_MODELS, ModelParameters, SafetyStore
+from safetydb.store import (
+    DERIVED_MODELS,
+    RECONCILIATION_COLUMNS,
+    RECONCILIATION_MODELS,
+    STAGING_MODELS,
+    TABLE_MODELS,
+    ModelParameters,
+    SafetyStore,
+)
 from validators.trial_config import TrialConfig
 
 
@@ -19,6 +27,11 @@ def model_parameters(config: TrialConfig, cut_id: str, cut_date: date) -> ModelP
         teae_end_days=config.teae_end_days,
         acute_days=config.model.windows.acute_days,
         related_levels=list(config.model.attribution.related_levels),
+        follow_up_days=config.model.windows.follow_up_days,
+        cycle_mode=config.model.cycles.mode,
+        anchor_agents=list(config.model.cycles.anchor_agents),
+        value_ae_window_days=config.model.reconciliation.value_ae_window_days,
+        dose_action_window_days=config.model.reconciliation.dose_action_window_days,
     )
 
 
@@ -45,4 +58,16 @@ def lab_terms(version: str) -> pl.DataFrame:
 def build_cut_models(store: SafetyStore, config: TrialConfig, cut_id: str, cut_date: date) -> None:
     store.register_table("aesi_terms", aesi_terms_frame(config))
     store.register_table("lab_terms", lab_terms(config.model.trial.ctcae_version))
-    store.run_models(STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS, model_parameters(config, cut_id, cut_date))
+    store.run_models(
+        STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS + RECONCILIATION_MODELS,
+        model_parameters(config, cut_id, cut_date),
+    )
+
+
+def reconciliation_findings(store: SafetyStore) -> pl.DataFrame:
+    """The rows of every reconciliation model of the cut, in one frame (built by build_cut_models)."""
+    frames = [store.model(name).select(RECONCILIATION_COLUMNS) for name in RECONCILIATION_MODELS]
+    schema = {column: pl.String for column in RECONCILIATION_COLUMNS}
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    return pl.concat([frame.cast(schema) for frame in frames])

@@ -39,6 +39,10 @@ TABLE_MODELS = (
     "t_sae_listing",
     "t_deaths",
 )
+# Reconciliation models: cross-source checks run after the derived models, each returning rows
+# in the shape of RECONCILIATION_COLUMNS; they become queries in queries.csv.
+RECONCILIATION_MODELS: tuple[str, ...] = ()
+RECONCILIATION_COLUMNS = ("source", "record_key", "subject_id", "field", "value", "check", "problem", "fix")
 DATA_TABLES = ("subjects", "exposure", "adverse_events", "labs", "vitals")
 PARAMETER = re.compile(r"\$([a-z_]+)")
 
@@ -70,6 +74,11 @@ class ModelParameters:
     teae_end_days: int | None
     acute_days: int
     related_levels: list[str]
+    follow_up_days: int = 730
+    cycle_mode: str = "calendar"
+    anchor_agents: list[str] | None = None
+    value_ae_window_days: int = 14
+    dose_action_window_days: int = 7
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -79,6 +88,11 @@ class ModelParameters:
             "teae_end_days": self.teae_end_days,
             "acute_days": self.acute_days,
             "related_levels": self.related_levels,
+            "follow_up_days": self.follow_up_days,
+            "cycle_mode": self.cycle_mode,
+            "anchor_agents": list(self.anchor_agents or []),
+            "value_ae_window_days": self.value_ae_window_days,
+            "dose_action_window_days": self.dose_action_window_days,
         }
 
 

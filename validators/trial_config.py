@@ -47,6 +47,9 @@ class Agent(_Strict):
 class Windows(_Strict):
     teae_end_days: int | Literal["none"] = 30
     acute_days: int = Field(90, ge=1)
+    follow_up_days: int = Field(
+        730, ge=1, description="late toxicity counts up to this many days after the first dose (24 months)"
+    )
 
     @field_validator("teae_end_days")
     @classmethod
@@ -54,6 +57,26 @@ class Windows(_Strict):
         if isinstance(value, int) and value < 0:
             raise ValueError("must be a whole number of days >= 0, or \"none\"")
         return value
+
+
+class Cycles(_Strict):
+    """How treatment cycles are laid on the calendar."""
+
+    mode: Literal["calendar", "actual"] = "calendar"
+    anchor_agents: list[str] = Field(
+        default_factory=list, description="agents whose doses start a cycle (actual mode); empty = any agent"
+    )
+
+
+class Reconciliation(_Strict):
+    """Cross-source checks between what was measured, dosed and reported."""
+
+    value_ae_window_days: int = Field(
+        14, ge=0, description="a graded value and its AE are matched when onset is within this many days"
+    )
+    dose_action_window_days: int = Field(
+        7, ge=0, description="an exposure hold or reduction and an AE action are matched within this many days"
+    )
 
 
 class Attribution(_Strict):
@@ -210,7 +233,9 @@ class TrialConfigModel(_Strict):
     trial: TrialSection
     agents: list[Agent] = Field(min_length=1)
     windows: Windows = Windows()
+    cycles: Cycles = Cycles()
     attribution: Attribution = Attribution()
+    reconciliation: Reconciliation = Reconciliation()
     sources: Sources
     aesi: dict[str, AesiSet] = Field(default_factory=dict)
     stopping_rules: list[StoppingRule] = Field(default_factory=list)
@@ -295,6 +320,9 @@ def _check_references(path: Path, model: TrialConfigModel) -> None:
                 raise InputError(
                     path, f"{key}.event.aesi", f"unknown AESI set {name!r}", f"use one of {sorted(model.aesi)} or define [aesi.{name}]"
                 )
+    for position, agent in enumerate(model.cycles.anchor_agents, start=1):
+        if agent not in agent_ids:
+            raise InputError(path, f"cycles.anchor_agents[{position}]", f"unknown agent {agent!r}", f"use one of {agent_ids}")
     for agent in model.expedited.reference_safety_information:
         if agent not in agent_ids:
             raise InputError(
