@@ -66,7 +66,7 @@ class SubjectSchema(pa.DataFrameModel):
 class _SubjectRecords(pa.DataFrameModel):
     """Records that belong to a subject: the subject must be among the clean subjects."""
 
-    @pa.dataframe_check(name="subject_known", error="subject_id is not among the clean subjects (absent from the subjects file, or its row is quarantined)")
+    @pa.dataframe_check(name="subject_known", error="subject_id is not among the subjects (absent from the subjects file, or its row there is excluded)")
     def subject_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(_true_where_null(pl.col("_subject_known"), "subject_id"))
 
@@ -223,27 +223,4 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "adverse_events": AdverseEventSchema,
     "labs": LabSchema,
     "vitals": VitalSchema,
-}
-
-# The column a data manager should look at for each frame-level check.
-CHECK_FIELDS = {
-    "death_after_enrolment": "death_date",
-    "death_has_cause": "death_cause",
-    "subject_known": "subject_id",
-    "agent_known": "agent",
-    "end_not_before_start": "end_date",
-    "dose_not_above_planned": "dose_mg",
-    "term_known": "ctcae_term",
-    "grade_allowed_for_term": "grade",
-    "other_specify_given": "other_specify",
-    "resolution_not_before_onset": "resolution_date",
-    "onset_not_before_enrolment": "onset_date",
-    "fatal_iff_grade_5": "outcome",
-    "serious_criteria_valid": "serious_criteria",
-    "serious_has_criteria": "serious_criteria",
-    "grade_5_is_serious": "serious_criteria",
-    "serious_has_awareness_date": "awareness_date",
-    "report_not_before_awareness": "expedited_report_date",
-    "normal_range_ordered": "lln",
-    "diastolic_below_systolic": "dbp_mmhg",
 }

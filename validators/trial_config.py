@@ -139,6 +139,14 @@ class _Rule(_Strict):
     event: EventDefinition
 
 
+def _rate_above(value: float | None, info, lower_key: str, meaning: str) -> float | None:
+    """A rule's higher rate must lie above its lower one (checked only when both are valid)."""
+    lower = info.data.get(lower_key)
+    if value is not None and lower is not None and not value > lower:
+        raise ValueError(f"must be above {lower_key} = {lower:g} ({meaning}); got {value:g}")
+    return value
+
+
 class EventCountRule(_Rule):
     """Stop when at least ``min_events`` qualifying events have occurred."""
 
@@ -150,13 +158,23 @@ class EventCountRule(_Rule):
 
 
 class BayesRule(_Rule):
-    """Stop when Pr(p > p_max | x, n) > threshold under a Beta prior."""
+    """Stop when Pr(p > p_max | x, n) > threshold under a Beta prior.
+
+    ``max_subjects`` is the planned size: the rule is checked after every evaluable subject up to
+    it, and its operating characteristics are computed over those looks. Past it the posterior
+    is still computed at the actual n (with a warning), never the last boundary reused.
+    ``p_acceptable`` (optional) is the rate at which the DSMB wants to see how often the rule
+    would stop (its false-stop probability); the unacceptable rate is ``p_max``.
+    """
 
     kind: Literal["bayes"]
-    p_max: float = Field(gt=0, lt=1)
-    threshold: float = Field(gt=0, lt=1)
+    p_max: float = Field(gt=0, lt=1, description="unacceptable event rate")
+    threshold: float = Field(gt=0, lt=1, description="posterior probability above which the rule stops")
     prior: tuple[float, float]
-    max_subjects: int = Field(60, ge=2, description="largest n the boundary is computed for")
+    max_subjects: int = Field(60, ge=2, description="planned size: a look after every evaluable subject up to it")
+    p_acceptable: float | None = Field(
+        None, gt=0, lt=1, description="acceptable event rate, below p_max, for the operating characteristics"
+    )
 
     @field_validator("prior")
     @classmethod
@@ -165,32 +183,60 @@ class BayesRule(_Rule):
             raise ValueError("both Beta prior parameters must be > 0")
         return value
 
+    @field_validator("p_acceptable")
+    @classmethod
+    def _acceptable_below_p_max(cls, value: float | None, info) -> float | None:
+        p_max = info.data.get("p_max")
+        if value is not None and p_max is not None and not value < p_max:
+            raise ValueError(f"must be below p_max = {p_max:g} (an acceptable rate); got {value:g}")
+        return value
+
 
 class ToxbdryRule(_Rule):
-    """Ivanova-Qaqish-Schell continuous monitoring boundary."""
+    """Ivanova-Qaqish-Schell continuous monitoring boundary; the last look is the planned size."""
 
     kind: Literal["toxbdry"]
-    p0: float = Field(gt=0, lt=1)
-    p1: float = Field(gt=0, lt=1)
+    p0: float = Field(gt=0, lt=1, description="acceptable event rate")
+    p1: float = Field(gt=0, lt=1, description="unacceptable event rate, above p0")
     looks: list[int]
     cp0: float = Field(0.1, gt=0, lt=1)
     cp1: float = Field(0.9, gt=0, lt=1)
     delta: float = Field(0.0, ge=0, le=0.5)
 
+    @field_validator("p1")
+    @classmethod
+    def _p1_above_p0(cls, value: float, info) -> float:
+        return _rate_above(value, info, "p0", "the unacceptable rate")
+
 
 class PocockRule(_Rule):
+    """Pocock-type nominal-level boundary; ``p1`` (optional) only adds OC at an unacceptable rate."""
+
     kind: Literal["pocock"]
-    p0: float = Field(gt=0, lt=1)
+    p0: float = Field(gt=0, lt=1, description="acceptable event rate")
     alpha: float = Field(0.05, gt=0, lt=1)
     looks: list[int]
+    p1: float | None = Field(None, gt=0, lt=1, description="unacceptable event rate, above p0, for the operating characteristics")
+
+    @field_validator("p1")
+    @classmethod
+    def _p1_above_p0(cls, value: float | None, info) -> float | None:
+        return _rate_above(value, info, "p0", "the unacceptable rate")
 
 
 class SprtRule(_Rule):
+    """Truncated SPRT of p0 against p1; the last look is the planned size."""
+
     kind: Literal["sprt"]
-    p0: float = Field(gt=0, lt=1)
-    p1: float = Field(gt=0, lt=1)
+    p0: float = Field(gt=0, lt=1, description="acceptable event rate")
+    p1: float = Field(gt=0, lt=1, description="unacceptable event rate, above p0")
     alpha: float = Field(0.05, gt=0, lt=1)
     looks: list[int]
+
+    @field_validator("p1")
+    @classmethod
+    def _p1_above_p0(cls, value: float, info) -> float:
+        return _rate_above(value, info, "p0", "the unacceptable rate")
 
 
 StoppingRule = Annotated[
@@ -199,11 +245,62 @@ StoppingRule = Annotated[
 ]
 
 
+# An RSI entry that states no maximum grade expects the reaction up to grade 3: a fatal or
+# life-threatening reaction (grade 4 or 5, or seriousness criterion death / life_threatening) is
+# unexpected unless its RSI entry lists that outcome. ICH E2A: a reaction more severe than the
+# RSI describes is unexpected; EU practice (CTFG Q&A on the RSI) lists such outcomes explicitly.
+DEFAULT_EXPECTED_MAX_GRADE = 3
+
+
+class RsiEntry(_Strict):
+    """One expected reaction of an agent's reference safety information (RSI).
+
+    Written as a plain string (shorthand for ``{ term = "..." }``) or as a table. An entry
+    without ``specify`` matches an event whose CTCAE term, or whose "Other, specify" text, is
+    ``term``; an entry with ``specify`` matches only that "<SOC> - Other, specify" term carrying
+    that text. A catch-all "<SOC> - Other, specify" term needs ``specify``: listed bare it would
+    make every reaction coded there expected (refused when the configuration loads).
+    """
+
+    term: str = Field(pattern=r"\S", description="CTCAE term, or an \"Other, specify\" text")
+    specify: str | None = Field(None, pattern=r"\S", description="the verbatim text of a \"<SOC> - Other, specify\" term")
+    max_grade: int | None = Field(None, ge=1, le=5, description="highest expected CTCAE grade (default 3)")
+    fatal_expected: bool = Field(False, description="a fatal outcome is expected: the same as max_grade = 5")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _string_is_a_term(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"term": value}
+        if not isinstance(value, dict):
+            raise ValueError('an RSI entry is a CTCAE term ("Epistaxis") or a table { term = "Epistaxis", max_grade = 4 }')
+        return value
+
+    @model_validator(mode="after")
+    def _one_maximum(self) -> RsiEntry:
+        if self.fatal_expected and self.max_grade is not None and self.max_grade < 5:
+            raise ValueError(f"fatal_expected = true means max_grade 5, but max_grade = {self.max_grade}")
+        return self
+
+    @property
+    def is_catch_all(self) -> bool:
+        """The term is a "<SOC> - Other, specify" term (spacing and case aside)."""
+        return " ".join(self.term.split()).casefold().endswith("other, specify")
+
+    @property
+    def expected_max_grade(self) -> int:
+        if self.fatal_expected:
+            return 5
+        return DEFAULT_EXPECTED_MAX_GRADE if self.max_grade is None else self.max_grade
+
+
 class Expedited(_Strict):
     fatal_or_life_threatening_days: int = Field(7, ge=1)
     other_days: int = Field(15, ge=1)
     due_soon_days: int = Field(3, ge=0)
-    reference_safety_information: dict[str, list[str]] = Field(default_factory=dict)
+    reference_safety_information: dict[str, list[RsiEntry]] = Field(
+        default_factory=dict, description="per agent id, the reactions its RSI lists as expected"
+    )
 
 
 class Schedule(_Strict):
@@ -323,14 +420,25 @@ def _check_references(path: Path, model: TrialConfigModel) -> None:
     for position, agent in enumerate(model.cycles.anchor_agents, start=1):
         if agent not in agent_ids:
             raise InputError(path, f"cycles.anchor_agents[{position}]", f"unknown agent {agent!r}", f"use one of {agent_ids}")
-    for agent in model.expedited.reference_safety_information:
+    for agent, entries in model.expedited.reference_safety_information.items():
+        key = f"expedited.reference_safety_information.{agent}"
         if agent not in agent_ids:
-            raise InputError(
-                path,
-                f"expedited.reference_safety_information.{agent}",
-                f"unknown agent {agent!r}",
-                f"use one of {agent_ids}",
-            )
+            raise InputError(path, key, f"unknown agent {agent!r}", f"use one of {agent_ids}")
+        for position, entry in enumerate(entries, start=1):
+            if entry.is_catch_all and entry.specify is None:
+                raise InputError(
+                    path,
+                    f"{key}[{position}]",
+                    f"catch-all term {entry.term!r} without specify would make every reaction coded there expected",
+                    f'name the expected reaction: {{ term = "{entry.term}", specify = "<verbatim text>" }}',
+                )
+            if entry.specify is not None and not entry.is_catch_all:
+                raise InputError(
+                    path,
+                    f"{key}[{position}]",
+                    f"specify is given but {entry.term!r} is not an \"<SOC> - Other, specify\" term",
+                    "drop specify, or give the \"<SOC> - Other, specify\" term the text belongs to",
+                )
 
 
 def _as_input_error(path: Path, error: ValidationError) -> InputError:

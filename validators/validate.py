@@ -1,7 +1,8 @@
-"""Validate every source of a trial: each row ends up clean or quarantined with its reasons.
+"""Validate every source of a trial: each row is clean, counted with queries, or excluded.
 
 read (text) -> parse (types) -> enrich (CTCAE dictionary, subject list) -> Pandera model ->
-reasons per row -> clean rows | quarantined rows + one query per reason.
+reasons per row, each with its consequence (validators/checks.py) -> records counted (clean, or
+with a conservative reading and a query) | records excluded (cannot be placed) + queries.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from ctcae.matching import match_term
 from ctcae.terms import CtcaeDictionary
 from validators.parse import REASON_SCHEMA, parse_source
 from validators.read import ROW, RawSource, read_source
-from validators.schemas import CHECK_FIELDS, SCHEMAS
+from validators.checks import FRAME_CHECKS, consequence_of, fix_for
+from validators.readings import null_failed_values, read_conservatively
+from validators.schemas import SCHEMAS
 from validators.trial_config import TrialConfig
 
 SOURCE_ORDER = ("subjects", "exposure", "adverse_events", "labs", "vitals")
@@ -40,50 +43,31 @@ QUERY_SCHEMA = {
     "value": pl.String,
     "check": pl.String,
     "problem": pl.String,
+    "effect": pl.String,
+    "reading": pl.String,
     "fix": pl.String,
 }
-FIXES = {
-    "parse": "correct the value's format in the source system",
-    "not_nullable": "enter the missing value",
-    "field_uniqueness": "give each record its own identifier; check for a duplicated row",
-    "isin": "use one of the allowed values listed in the problem",
-    "in_range": "check the value and its unit",
-    "greater_than_or_equal_to": "check the value and its unit",
-    "greater_than": "check the value and its unit",
-    "subject_known": "add or correct the subject in the subjects file, or correct subject_id",
-    "agent_known": "use an agent id from the trial config",
-    "grade_allowed_for_term": "check the grade against the CTCAE term's allowed grades (toxwatch ctcae lookup TERM)",
-    "other_specify_given": "enter the verbatim specification in other_specify",
-    "resolution_not_before_onset": "correct onset_date or resolution_date",
-    "onset_not_before_enrolment": "correct onset_date; events before consent are medical history",
-    "fatal_iff_grade_5": "set grade 5 with outcome fatal, or correct the outcome",
-    "serious_criteria_valid": "use death, life_threatening, hospitalisation, disability, congenital_anomaly, important_medical_event",
-    "serious_has_criteria": "give the seriousness criteria of a serious event, or set serious to N",
-    "grade_5_is_serious": "record grade 5 events as serious with criterion death",
-    "serious_has_awareness_date": "enter the date the sponsor became aware of the event",
-    "report_not_before_awareness": "correct awareness_date or expedited_report_date",
-    "death_after_enrolment": "correct death_date or enrolment_date",
-    "death_has_cause": "enter both death_date and death_cause",
-    "end_not_before_start": "correct start_date or end_date",
-    "dose_not_above_planned": "check the dose for a unit or decimal error",
-    "normal_range_ordered": "correct the lab's normal range",
-    "diastolic_below_systolic": "check for swapped systolic and diastolic values",
-}
-
-
+NOT_CODED_SOC = "Not coded to CTCAE"
 @dataclass
 class SourceResult:
     name: str
     path: Path
     sha256: str
     rows_in: int
-    clean: pl.DataFrame
-    quarantined: pl.DataFrame  # the source text as given, with ROW and a `reasons` column
+    records: pl.DataFrame  # every counted record, typed, conservative readings applied
+    queried: int  # how many of ``records`` carry at least one query
+    excluded: pl.DataFrame  # the source text as given, with ROW and a `reasons` column
     queries: pl.DataFrame
 
     @property
     def accounting(self) -> dict[str, int]:
-        return {"rows_in": self.rows_in, "clean": self.clean.height, "quarantined": self.quarantined.height}
+        """rows in = clean + counted with queries + excluded."""
+        return {
+            "rows_in": self.rows_in,
+            "clean": self.records.height - self.queried,
+            "counted_with_queries": self.queried,
+            "excluded": self.excluded.height,
+        }
 
 
 @dataclass
@@ -112,7 +96,7 @@ def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary) -> Validati
             subjects=known_subjects,
         )
         if name == "subjects":
-            known_subjects = source_result.clean.select(
+            known_subjects = source_result.records.select(
                 "subject_id",
                 pl.col("enrolment_date").alias("_enrolment_date"),
                 pl.lit(True).alias("_subject_known"),
@@ -154,30 +138,66 @@ def validate_source(
     # A value that did not parse is already queried; its "missing" echo from the model is not news.
     echoes = schema_reasons.join(reasons.select(ROW, "field"), on=[ROW, "field"], how="semi")
     schema_reasons = schema_reasons.join(echoes.filter(pl.col("check") == "not_nullable"), on=[ROW, "field", "check"], how="anti")
-    reasons = pl.concat([reasons, schema_reasons]).cast(REASON_SCHEMA).unique(maintain_order=True)
+    reasons = _with_consequences(raw.name, enriched, pl.concat([reasons, schema_reasons]).cast(REASON_SCHEMA).unique(maintain_order=True))
 
-    bad_rows = reasons[ROW].unique()
-    clean = enriched.filter(~pl.col(ROW).is_in(bad_rows.implode())) if bad_rows.len() else enriched
+    excluded_rows = reasons.filter(pl.col("effect") == "exclude")[ROW].unique()
+    records = enriched.filter(~pl.col(ROW).is_in(excluded_rows.implode())) if excluded_rows.len() else enriched
     del enriched
+    column_failures = reasons.filter(~pl.col("check").is_in(list(FRAME_CHECKS) + ["parse", "field_uniqueness"]))
+    records = null_failed_values(records, column_failures.select(ROW, "field"))
     if raw.name == "adverse_events" and dictionary is not None:
-        # The coded term as the dictionary spells it; case and spacing differences are not errors.
-        clean = clean.with_columns(pl.col("_term").alias("ctcae_term"), pl.col("_soc").alias("meddra_soc"))
-    clean = clean.drop([column for column in clean.columns if column.startswith("_") and column != ROW])
+        # The coded term as the dictionary spells it (case and spacing differences are not
+        # errors); a term the dictionary does not know is counted as coded, in its own SOC.
+        records = records.with_columns(
+            pl.coalesce("_term", "ctcae_term").alias("ctcae_term"),
+            pl.col("_soc").fill_null(NOT_CODED_SOC).alias("meddra_soc"),
+            pl.col("_other_specify").fill_null(False).alias("other_specify_term"),
+        )
+    records = read_conservatively(raw.name, records, agent_ids=agent_ids)
+    records = records.drop([column for column in records.columns if column.startswith("_") and column != ROW])
+    queried = int(records[ROW].is_in(reasons[ROW].unique().implode()).sum()) if reasons.height else 0
 
-    reason_text = reasons.group_by(ROW, maintain_order=True).agg(
-        pl.col("problem").str.join("; ").alias("reasons")
+    reason_text = (
+        reasons.filter(pl.col("effect") == "exclude")
+        .group_by(ROW, maintain_order=True)
+        .agg(pl.col("problem").str.join("; ").alias("reasons"))
     )
-    quarantined = raw.frame.join(reason_text, on=ROW, how="inner", maintain_order="left")
+    excluded = raw.frame.join(reason_text, on=ROW, how="inner", maintain_order="left")
     queries = _queries(raw, reasons)
     return SourceResult(
         name=raw.name,
         path=raw.path,
         sha256=raw.sha256,
         rows_in=raw.frame.height,
-        clean=clean,
-        quarantined=quarantined,
+        records=records,
+        queried=queried,
+        excluded=excluded,
         queries=queries,
     )
+
+
+def _with_consequences(source: str, enriched: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame:
+    """Each reason with its effect (count or exclude) and the reading said in its query.
+
+    A duplicated identifier: the first record is used and later ones take the source's
+    duplicate consequence (subjects: excluded; adverse events: counted as their own record).
+    """
+    first_rows: set[int] = set()
+    duplicates = reasons.filter(pl.col("check") == "field_uniqueness")
+    if duplicates.height:
+        key = duplicates["field"][0]
+        firsts = enriched.filter(pl.col(key).is_first_distinct() & pl.col(key).is_duplicated())[ROW]
+        first_rows = set(firsts.to_list())
+    effects, readings = [], []
+    for row, check, field_name in reasons.select(ROW, "check", "field").iter_rows():
+        if check == "field_uniqueness" and row in first_rows:
+            effects.append("count")
+            readings.append("counted; the first record with this identifier")
+            continue
+        consequence = consequence_of(source, check, field_name)
+        effects.append(consequence.effect)
+        readings.append(consequence.reading)
+    return reasons.with_columns(pl.Series("effect", effects, pl.String), pl.Series("reading", readings, pl.String))
 
 
 def _match_terms(terms: pl.Series, dictionary: CtcaeDictionary) -> pl.DataFrame:
@@ -229,7 +249,7 @@ def _schema_reasons(name: str, enriched: pl.DataFrame) -> pl.DataFrame:
             check = failure["check"]
             if failure["schema_context"] == "DataFrameSchema":
                 check_name = check_names.get(check, check)
-                field_name = CHECK_FIELDS.get(check_name, "")
+                field_name = FRAME_CHECKS[check_name].field if check_name in FRAME_CHECKS else ""
                 value = enriched[field_name][int(failure["index"])] if field_name in enriched.columns else None
                 problem = check
             else:
@@ -287,7 +307,7 @@ def _queries(raw: RawSource, reasons: pl.DataFrame) -> pl.DataFrame:
         pl.concat_str([pl.col(key).fill_null("?") for key in keys], separator="/").alias("record_key"),
         pl.col("subject_id"),
     )
-    rows = reasons.join(key_frame, on=ROW, how="left").sort(ROW, "field")
+    rows = reasons.join(key_frame, on=ROW, how="left").sort(ROW, "field", "check")
     records = []
     for reason in rows.iter_rows(named=True):
         identity = json.dumps([raw.name, reason[ROW], reason["check"], reason["field"]])
@@ -303,7 +323,34 @@ def _queries(raw: RawSource, reasons: pl.DataFrame) -> pl.DataFrame:
                 "value": reason["value"],
                 "check": reason["check"],
                 "problem": reason["problem"],
-                "fix": FIXES.get(reason["check"], "correct the value in the source system"),
+                "effect": "excluded" if reason["effect"] == "exclude" else "counted",
+                "reading": reason["reading"],
+                "fix": fix_for(reason["check"]),
             }
         )
     return pl.DataFrame(records, schema=QUERY_SCHEMA)
+
+
+RECONCILIATION_READING = "counted as recorded; the sources disagree and the query asks which is right"
+
+
+def reconciliation_queries(findings: pl.DataFrame) -> pl.DataFrame:
+    """Cross-source findings (the store's reconciliation models) as queries in the same shape."""
+    if findings.is_empty():
+        return pl.DataFrame(schema=QUERY_SCHEMA)
+    identity = pl.concat_str([pl.col("check"), pl.col("source"), pl.col("record_key"), pl.col("field")], separator="|", ignore_nulls=True)
+    return findings.select(
+        identity.map_elements(lambda text: "Q-" + hashlib.sha256(text.encode()).hexdigest()[:10], return_dtype=pl.String).alias("query_id"),
+        "source",
+        pl.lit("(reconciliation)").alias("file"),
+        pl.lit(None, dtype=pl.Int64).alias("row"),
+        "record_key",
+        "subject_id",
+        "field",
+        "value",
+        "check",
+        "problem",
+        pl.lit("counted").alias("effect"),
+        pl.lit(RECONCILIATION_READING).alias("reading"),
+        "fix",
+    ).cast(QUERY_SCHEMA)
