@@ -132,7 +132,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_review(result: dict) -> None:
-    print(f"stopping signals: {result['flags']}")
+    print(f"stopping rules: {result['stopping']}")
+    print(f"expedited reporting: {result['reporting']}")
     print(f"queries: {result['queries']}")
     for report in result["reports"]:
         print(f"report: {report}")
@@ -144,7 +145,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     loaded = ingest(args.config, cut_date=args.cut, out_root=args.out, store=False)
     for source, counts in loaded.accounting.items():
-        print(f"{source}: {counts['rows_in']} rows in = {counts['clean']} clean + {counts['quarantined']} quarantined")
+        print(
+            f"{source}: {counts['rows_in']} rows in = {counts['clean']} clean + "
+            f"{counts['counted_with_queries']} counted with queries + {counts['excluded']} excluded"
+        )
     print(f"queries: {loaded.queries} -> {Path(loaded.out_dir) / 'queries.csv'}")
     return EXIT_QUERIES if loaded.queries else EXIT_OK
 

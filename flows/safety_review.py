@@ -54,5 +54,14 @@ def safety_review(
     reports = render_task(loaded)
     timings = analysis["timings"] | {"report_s": round(time.perf_counter() - rendered, 3)}
     timings["pipeline_s"] = round(time.perf_counter() - started, 3)
-    manifest = stages.write_manifest(loaded, reports=reports, timings=timings)
-    return {"out_dir": loaded.out_dir, "flags": analysis["flags"], "queries": loaded.queries, "manifest": str(manifest), "reports": reports}
+    manifest = stages.write_manifest(
+        loaded, reports=reports, timings=timings, reconciliation_queries=analysis["reconciliation_queries"]
+    )
+    return {
+        "out_dir": loaded.out_dir,
+        "stopping": analysis["stopping"],
+        "reporting": analysis["reporting"],
+        "queries": loaded.queries + analysis["reconciliation_queries"],
+        "manifest": str(manifest),
+        "reports": reports,
+    }

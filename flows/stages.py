@@ -17,12 +17,12 @@ import polars as pl
 from ctcae.terms import load_dictionary
 from safetydb.export import write_tables
 from safetydb.lab_grades import derive_lab_grades
-from safetydb.models import build_cut_models
+from safetydb.models import build_cut_models, reconciliation_findings
 from safetydb.store import SafetyStore, toolkit_version
-from signals.expedited import evaluate_expedited, expedited_flags
-from signals.rules import STATUS_ORDER, evaluate_rules
+from signals.expedited import evaluate_expedited
+from signals.flags import assemble_flags, evaluate_rules_with_exclusions
 from validators.trial_config import TrialConfig, load_trial_config
-from validators.validate import ValidationResult, validate_trial
+from validators.validate import QUERY_SCHEMA, ValidationResult, reconciliation_queries, validate_trial
 
 
 @dataclass
@@ -48,9 +48,9 @@ def default_cut_date(validation: ValidationResult) -> date:
     """The latest date present in the clean data: a fixed data set always gives the same cut."""
     latest: list[date] = []
     for result in validation.sources.values():
-        date_columns = [name for name, dtype in result.clean.schema.items() if dtype == pl.Date]
-        if result.clean.height and date_columns:
-            value = result.clean.select(pl.max_horizontal([pl.col(c).max() for c in date_columns])).item()
+        date_columns = [name for name, dtype in result.records.schema.items() if dtype == pl.Date]
+        if result.records.height and date_columns:
+            value = result.records.select(pl.max_horizontal([pl.col(c).max() for c in date_columns])).item()
             if value is not None:
                 latest.append(value)
     return max(latest) if latest else date.today()
@@ -101,9 +101,9 @@ def ingest(
 
 
 def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: str, validation: ValidationResult) -> tuple[str, bool]:
-    clean = {name: result.clean for name, result in validation.sources.items()}
-    if "labs" in clean:
-        clean["labs"] = derive_lab_grades(clean["labs"], clean["exposure"], version=config.model.trial.ctcae_version)
+    records = {name: result.records for name, result in validation.sources.items()}
+    if "labs" in records:
+        records["labs"] = derive_lab_grades(records["labs"], records["exposure"], version=config.model.trial.ctcae_version)
     with SafetyStore(database) as safety_store:
         cut = safety_store.load_cut(
             trial_id=config.id,
@@ -111,8 +111,8 @@ def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: 
             config_sha256=config.sha256,
             input_sha256s={name: result.sha256 for name, result in validation.sources.items()},
             dictionary=dictionary,
-            clean=clean,
-            quarantined={name: result.quarantined for name, result in validation.sources.items()},
+            records=records,
+            excluded={name: result.excluded for name, result in validation.sources.items()},
             agent_ids=config.agent_ids,
         )
     return cut.cut_id, cut.loaded_now
@@ -128,36 +128,46 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         build_cut_models(store, config, loaded.cut_id, cut_date)
         tables = write_tables(store, out_dir / "tables")
         built = time.perf_counter()
-        results = evaluate_rules(store, config)
+        results, worst, excluded = evaluate_rules_with_exclusions(store, config, loaded.cut_id)
         reports = evaluate_expedited(store, config, cut_date)
         reports.write_parquet(out_dir / "tables" / "expedited_reports.parquet")
         reports.write_csv(out_dir / "tables" / "expedited_reports.csv")
+        reconciliation = reconciliation_findings(store)
         store.record_flags(store.get_cut(loaded.cut_id), [r.to_dict() for r in results])
-        history = {r.rule_id: store.flag_history(config.id, r.rule_id).to_dicts() for r in results}
-    clock_flags = expedited_flags(reports)
-    flags = {
-        "trial_id": config.id,
-        "cut_date": loaded.cut_date,
-        "cut_id": loaded.cut_id,
-        "overall": min(
-            [r.status for r in results] + [f["status"] for f in clock_flags],
-            key=STATUS_ORDER.__getitem__,
-            default="OK",
-        ),
-        "rules": [r.to_dict() | {"history": _json_history(history[r.rule_id])} for r in results],
-        "expedited": clock_flags,
-    }
+        history = {r.rule_id: _json_history(store.flag_history(config.id, r.rule_id).to_dicts()) for r in results}
+    flags = assemble_flags(
+        trial_id=config.id,
+        cut_id=loaded.cut_id,
+        cut_date=cut_date,
+        results=results,
+        worst=worst,
+        excluded=excluded,
+        reports=reports,
+        history=history,
+    )
     (out_dir / "flags.json").write_text(json.dumps(flags, indent=2, default=str), encoding="utf-8")
+    reconciled = append_reconciliation_queries(out_dir / "queries.csv", reconciliation)
     finished = time.perf_counter()
     return {
         "tables": sorted(tables),
-        "flags": flags["overall"],
+        "stopping": flags["stopping"]["status"],
+        "reporting": flags["reporting"]["status"],
+        "reconciliation_queries": reconciled,
         "timings": {"tables_s": round(built - started, 3), "signals_s": round(finished - built, 3)},
     }
 
 
 def _json_history(rows: list[dict]) -> list[dict]:
     return [{key: (value.isoformat() if isinstance(value, date) else value) for key, value in row.items()} for row in rows]
+
+
+def append_reconciliation_queries(path: Path, findings: pl.DataFrame) -> int:
+    """Add the cross-source reconciliation findings of the cut to its queries.csv."""
+    if findings.is_empty():
+        return 0
+    queries = pl.read_csv(path, schema=dict(QUERY_SCHEMA))
+    pl.concat([queries, reconciliation_queries(findings)]).write_csv(path)
+    return findings.height
 
 
 def render(loaded: LoadedCut) -> list[str]:
@@ -167,7 +177,7 @@ def render(loaded: LoadedCut) -> list[str]:
     return [str(path) for path in render_reports(Path(loaded.out_dir), loaded_cut=asdict(loaded))]
 
 
-def write_manifest(loaded: LoadedCut, *, reports: list[str], timings: dict[str, float]) -> Path:
+def write_manifest(loaded: LoadedCut, *, reports: list[str], timings: dict[str, float], reconciliation_queries: int = 0) -> Path:
     manifest = {
         "toolkit": "toxwatch",
         "toolkit_version": toolkit_version(),
@@ -178,7 +188,7 @@ def write_manifest(loaded: LoadedCut, *, reports: list[str], timings: dict[str, 
         "ctcae_dictionary": loaded.dictionary,
         "inputs": loaded.inputs,
         "row_accounting": loaded.accounting,
-        "queries": loaded.queries,
+        "queries": {"validation": loaded.queries, "reconciliation": reconciliation_queries},
         "reports": [Path(p).name for p in reports],
         "timings_s": loaded.timings | timings,
     }

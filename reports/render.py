@@ -59,12 +59,37 @@ def _denominator(frame: pl.DataFrame) -> int | None:
     return None
 
 
-def dsmb_context(out_dir: Path, loaded_cut: dict) -> dict:
+def _windows(config) -> dict[str, str]:
+    """The windows the tables use, in the words their notes print."""
+    model = config.model
+    teae_end = config.teae_end_days
+    teae = (
+        f"treatment-emergent: onset from the first dose to {teae_end} days after the last dose"
+        if teae_end is not None
+        else "treatment-emergent: onset on or after the first dose, no end window"
+    )
+    cycle_rule = (
+        f"{model.trial.cycle_length_days}-day cycles from the first dose (calendar)"
+        if model.cycles.mode == "calendar"
+        else f"{model.trial.cycle_length_days}-day cycles from actual dosing: a cycle starts at the first dose on or after its planned start, so holds shift later cycles"
+    )
+    return {
+        "teae": teae,
+        "acute": f"acute: onset on study days 1-{model.windows.acute_days}",
+        "late": f"late: onset on study days {model.windows.acute_days + 1}-{model.windows.follow_up_days}, whatever the last dose",
+        "cycles": cycle_rule,
+    }
+
+
+def dsmb_context(out_dir: Path, loaded_cut: dict, config) -> dict:
     tables = read_tables(out_dir / "tables")
     flags = json.loads((out_dir / "flags.json").read_text(encoding="utf-8"))
     cut_date = loaded_cut["cut_date"]
+    windows = _windows(config)
+    expedited_rules = config.model.expedited
     n_treated = _denominator(tables["t_overview"]) or 0
-    on_cut = f"Data cut {cut_date}; N = {n_treated} treated subjects (safety population)."
+    population = f"Data cut {cut_date}. Safety population: N = {n_treated} treated subjects (at least one dose)."
+    on_cut = f"{population} Window: {windows['teae']}."
 
     rules = []
     for rule in flags["rules"]:
@@ -75,37 +100,44 @@ def dsmb_context(out_dir: Path, loaded_cut: dict) -> dict:
 
     grade_columns = {f"worst_grade_{g}": f"G{g}" for g in range(1, 6)}
     shown = [
-        _table(tables["t_overview"], "t_overview", "Overview of treatment-emergent adverse events", on_cut,
-               {"category": "Category", "subjects": "Subjects", "percent": "%", "events": "Events"}),
+        _table(tables["t_overview"], "t_overview", "Overview of treatment-emergent adverse events", on_cut + " Each row names the source field it counts.",
+               {"category": "Category", "subjects": "Subjects", "percent": "%", "events": "Events", "source": "Source"}),
         _table(tables["t_aesi"], "t_aesi", "Adverse events of special interest", on_cut,
                {"label": "AESI", "subjects": "Subjects", "percent": "%", "grade_3_plus": "Grade ≥3", "grade_5": "Grade 5", "events": "Events", "median_first_onset_day": "Median day of first onset"}),
-        _table(tables["t_soc_term"], "t_soc_term", "TEAEs by system organ class, CTCAE term and worst grade", on_cut + " A subject counts once per row, at the worst grade.",
-               {"meddra_soc": "SOC", "ctcae_term": "CTCAE term", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": "G≥3"}),
+        _table(tables["t_soc_term"], "t_soc_term", "TEAEs by system organ class, term and worst grade",
+               on_cut + " A subject counts once per row, at the worst grade. \"Other, specify\" events are listed under their specified text.",
+               {"meddra_soc": "SOC", "term": "Term", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": "G≥3"}),
         _table(tables["t_acute_late"], "t_acute_late", "Acute and late toxicity",
-               f"Data cut {cut_date}. Each phase has its own denominator: subjects observed in it.",
-               {"phase": "Phase", "ctcae_term": "CTCAE term", "subjects": "Subjects", "denominator": "N observed", "percent": "%", "grade_3_plus": "G≥3"}),
+               f"Data cut {cut_date}. Windows: {windows['acute']}; {windows['late']}. Denominators: acute, all treated subjects; "
+               "late, treated subjects alive and followed beyond the acute window (subjects at risk).",
+               {"phase": "Phase", "term": "Term", "subjects": "Subjects", "denominator": "N at risk", "percent": "%", "grade_3_plus": "G≥3", "related_subjects": "Related", "related_grade_3_plus": "Related G≥3"}),
         _table(tables["t_by_cycle"], "t_by_cycle", "TEAEs by treatment cycle (onset cycle, worst grade in the cycle)",
-               f"Data cut {cut_date}. Denominator per cycle: subjects dosed in that cycle.",
-               {"cycle": "Cycle", "denominator": "N dosed", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": "G≥3", "related_subjects": "Related", "first_onset_subjects": "First TEAE"}),
-        _table(tables["t_attribution"], "t_attribution", "Treatment-related TEAEs by agent", on_cut,
-               {"agent": "Agent", "ctcae_term": "CTCAE term", "subjects": "Subjects", "percent": "%", "grade_3_plus": "G≥3", "events_possible": "Possible", "events_probable": "Probable", "events_definite": "Definite"}),
+               f"Data cut {cut_date}. Cycles: {windows['cycles']}. Denominator per cycle: subjects on treatment in that cycle; "
+               "events after the last dose are in the after-treatment row.",
+               {"cycle_label": "Cycle", "denominator": "N on treatment", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": "G≥3", "related_subjects": "Related", "first_onset_subjects": "First TEAE"}),
+        _table(tables["t_attribution"], "t_attribution", "Treatment-related TEAEs by agent",
+               on_cut + " Not assessed: attribution missing or invalid in the source, counted as related (queried).",
+               {"agent": "Agent", "term": "Term", "subjects": "Subjects", "percent": "%", "grade_3_plus": "G≥3", "events_possible": "Possible", "events_probable": "Probable", "events_definite": "Definite", "events_not_assessed": "Not assessed"}),
         _table(tables["t_lab_shift"].with_columns(pl.col("baseline_grade").cast(pl.String).fill_null("missing")), "t_lab_shift",
                "Laboratory shift: baseline CTCAE grade against the worst on-treatment grade",
-               f"Data cut {cut_date}. Graded from values with CTCAE criteria; per test and direction, N = subjects with a gradable on-treatment result.",
+               f"Data cut {cut_date}. Graded from values with CTCAE criteria; the baseline result is graded against the normal range. "
+               f"Per test and direction, N = subjects with a gradable on-treatment result ({windows['teae']}).",
                {"test_code": "Test", "ctcae_term": "CTCAE term", "baseline_grade": "Baseline grade", "subjects": "Subjects"} | {f"worst_grade_{g}": f"Worst {g}" for g in range(5)} | {"denominator": "N"}),
-        _table(tables["t_exposure"], "t_exposure", "Exposure", f"Data cut {cut_date}.",
+        _table(tables["t_exposure"], "t_exposure", "Exposure", f"{population} Per agent: subjects who received it.",
                {"agent": "Agent", "subjects_dosed": "Subjects dosed", "median_days_on_treatment": "Median days", "subjects_reduced": "Reduced", "subjects_held": "Held", "subjects_discontinued": "Discontinued"}),
-        _table(tables["t_sae_listing"], "t_sae_listing", "Listing of serious adverse events", f"Data cut {cut_date}.",
-               {"subject_id": "Subject", "ae_id": "AE", "ctcae_term": "CTCAE term", "other_specify": "Specify", "grade": "Grade", "onset_date": "Onset", "cycle": "Cycle", "outcome": "Outcome", "serious_criteria": "Criteria", "attribution": "Attribution"}),
-        _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"Data cut {cut_date}.",
+        _table(tables["t_sae_listing"], "t_sae_listing", "Listing of serious adverse events", f"Data cut {cut_date}. All serious AEs with onset by the cut, treatment-emergent or not.",
+               {"subject_id": "Subject", "ae_id": "AE", "ae_term": "Term", "grade": "Grade", "onset_date": "Onset", "cycle": "Cycle", "outcome": "Outcome", "serious_criteria": "Criteria", "attribution": "Attribution"}),
+        _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"{population} Deaths by the cut, any cause.",
                {"subject_id": "Subject", "death_date": "Date", "study_day": "Study day", "death_cause": "Cause", "fatal_events": "Fatal AE", "treatment_related": "Treatment-related"}),
     ]
     expedited = pl.read_parquet(out_dir / "tables" / "expedited_reports.parquet")
     shown.insert(
         0,
         _table(expedited.filter(pl.col("susar")), "expedited_reports", "Expedited reports: SUSAR clocks",
-               f"Data cut {cut_date}. Day 0 = sponsor awareness; due in 7 days if fatal or life-threatening, else 15.",
-               {"subject_id": "Subject", "ae_id": "AE", "ctcae_term": "CTCAE term", "grade": "Grade", "related_to": "Related to", "awareness_date": "Aware", "due_date": "Due", "reported_date": "Submitted", "status": "Clock"}),
+               f"Data cut {cut_date}. Serious AEs suspected for an agent and unexpected against that agent's reference safety information. "
+               f"Day 0 = sponsor awareness; due in {expedited_rules.fatal_or_life_threatening_days} days if fatal or life-threatening, "
+               f"else {expedited_rules.other_days}.",
+               {"subject_id": "Subject", "ae_id": "AE", "ctcae_term": "CTCAE term", "grade": "Grade", "suspected_for": "Suspected for", "unexpected_for": "Unexpected for", "expectedness_reason": "Why unexpected", "awareness_date": "Aware", "due_date": "Due", "reported_date": "Submitted", "status": "Clock"}),
     )
     accounting = [
         {"source": name, **counts} for name, counts in loaded_cut["accounting"].items()
@@ -113,29 +145,29 @@ def dsmb_context(out_dir: Path, loaded_cut: dict) -> dict:
     return {
         "title": "DSMB safety review",
         "trial_id": flags["trial_id"],
+        "registry_id": config.model.trial.registry_id,
         "cut_date": cut_date,
         "cut_id": loaded_cut["cut_id"],
         "dictionary": loaded_cut["dictionary"],
-        "overall": flags["overall"],
+        "stopping": flags["stopping"],
+        "reporting": flags["reporting"],
+        "excluded_records": flags["excluded_records"],
         "rules": rules,
         "expedited_flags": flags["expedited"],
         "tables": shown,
         "accounting": accounting,
-        "queries": loaded_cut["queries"],
+        "queries": pl.scan_csv(out_dir / "queries.csv", infer_schema=False).select(pl.len()).collect().item(),
         "n_treated": n_treated,
     }
 
 
 def render_reports(out_dir: Path, *, loaded_cut: dict) -> list[Path]:
+    from validators.trial_config import load_trial_config
+
+    config = load_trial_config(loaded_cut["config_path"])
     env = environment()
-    context = dsmb_context(out_dir, loaded_cut) | {"trial_title": _trial_title(loaded_cut)}
+    context = dsmb_context(out_dir, loaded_cut, config) | {"trial_title": config.model.trial.title}
     html = env.get_template("dsmb.html.j2").render(**context)
     path = out_dir / "dsmb_report.html"
     path.write_text(html, encoding="utf-8")
     return [path]
-
-
-def _trial_title(loaded_cut: dict) -> str:
-    from validators.trial_config import load_trial_config
-
-    return load_trial_config(loaded_cut["config_path"]).model.trial.title

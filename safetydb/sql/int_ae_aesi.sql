@@ -3,4 +3,4 @@ SELECT DISTINCT a.ae_id, s.aesi, s.label
 FROM int_adverse_events AS a
 JOIN aesi_terms AS s
     ON (s.match_on = 'term' AND lower(a.ctcae_term) = lower(s.value))
-    OR (s.match_on = 'other_specify' AND lower(a.other_specify) = lower(s.value))
+    OR (s.match_on = 'other_specify' AND lower(regexp_replace(trim(a.other_specify), '\s+', ' ', 'g')) = lower(s.value))

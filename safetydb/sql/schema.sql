@@ -1,4 +1,7 @@
--- The persistent store: data cuts and the clean and quarantined rows loaded for each.
+-- The persistent store: data cuts, the records counted for each, and the records excluded.
+CREATE TABLE IF NOT EXISTS store_info (
+    schema_version INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS cuts (
     cut_id VARCHAR PRIMARY KEY,
     trial_id VARCHAR NOT NULL,
@@ -23,7 +26,8 @@ CREATE TABLE IF NOT EXISTS exposure (
 );
 CREATE TABLE IF NOT EXISTS adverse_events (
     cut_id VARCHAR NOT NULL, ae_id VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, verbatim_term VARCHAR,
-    ctcae_term VARCHAR NOT NULL, meddra_soc VARCHAR NOT NULL, other_specify VARCHAR, grade INTEGER NOT NULL,
+    ctcae_term VARCHAR NOT NULL, meddra_soc VARCHAR NOT NULL, other_specify_term BOOLEAN, other_specify VARCHAR,
+    grade INTEGER NOT NULL, grade_reported INTEGER,
     onset_date DATE NOT NULL, resolution_date DATE, serious VARCHAR, serious_criteria VARCHAR,
     outcome VARCHAR, awareness_date DATE, expedited_report_date DATE, source_row BIGINT,
     PRIMARY KEY (cut_id, ae_id)
@@ -40,10 +44,11 @@ CREATE TABLE IF NOT EXISTS labs (
 );
 CREATE TABLE IF NOT EXISTS vitals (
     cut_id VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, measure_date DATE, sbp_mmhg INTEGER,
-    dbp_mmhg INTEGER, heart_rate_bpm INTEGER, weight_kg DOUBLE, source_row BIGINT
+    dbp_mmhg INTEGER, heart_rate_bpm INTEGER, weight_kg DOUBLE, source_row BIGINT,
+    toxicity_term VARCHAR, toxicity_grade INTEGER, gradable BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS quarantine (
-    cut_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_row BIGINT NOT NULL, record_json VARCHAR,
+    cut_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_row BIGINT NOT NULL, subject_id VARCHAR, record_json VARCHAR,
     reasons VARCHAR NOT NULL,
     PRIMARY KEY (cut_id, source, source_row)
 );

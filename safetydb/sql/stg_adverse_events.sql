@@ -1,6 +1,7 @@
 -- grain: ae_id. AE records with onset on or before the cut date; later resolutions and awareness are not yet known.
 SELECT
-    a.ae_id, a.subject_id, a.verbatim_term, a.ctcae_term, a.meddra_soc, a.other_specify, a.grade,
+    a.ae_id, a.subject_id, a.verbatim_term, a.ctcae_term, a.meddra_soc, a.other_specify_term, a.other_specify,
+    a.grade, a.grade_reported,
     a.onset_date,
     CASE WHEN a.resolution_date <= $cut_date THEN a.resolution_date END AS resolution_date,
     a.serious, a.serious_criteria, a.outcome,

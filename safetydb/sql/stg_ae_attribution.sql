@@ -1,7 +1,7 @@
--- grain: (ae_id, agent). Attribution per agent; "related" follows the trial's attribution rule.
+-- grain: (ae_id, agent). Attribution per agent; "related" follows the trial's attribution rule, and an attribution not assessed (missing or invalid in the source) counts as related.
 SELECT
     t.ae_id, t.agent, t.attribution, t.action,
-    list_contains($related_levels, t.attribution) AS related
+    list_contains($related_levels, t.attribution) OR t.attribution = 'not_assessed' AS related
 FROM ae_attribution AS t
 JOIN stg_adverse_events AS a USING (ae_id)
 WHERE t.cut_id = $cut_id

@@ -1,8 +1,8 @@
--- grain: subject_id. AET07-style listing of deaths with the fatal AE, if any, and its relatedness.
+-- grain: subject_id. AET07-style listing of deaths with the fatal AE (grade 5, as counted), if any, and its relatedness; "not assessed" when no AE carries the death.
 WITH fatal AS (
     SELECT
         a.subject_id,
-        string_agg(a.ctcae_term, '; ' ORDER BY a.onset_date) AS fatal_events,
+        string_agg(a.ae_term, '; ' ORDER BY a.onset_date) AS fatal_events,
         bool_or(a.related_any) AS related
     FROM int_adverse_events AS a
     WHERE a.grade = 5
@@ -13,7 +13,11 @@ SELECT
     date_diff('day', d.first_dose_date, d.death_date) + 1 AS study_day,
     d.death_date <= d.last_dose_date + 30 AS within_30_days_of_last_dose,
     f.fatal_events,
-    COALESCE(f.related, FALSE) AS treatment_related
+    CASE
+        WHEN f.subject_id IS NULL THEN 'not assessed (no grade 5 AE)'
+        WHEN f.related THEN 'related'
+        ELSE 'not related'
+    END AS treatment_related
 FROM int_subject_dosing AS d
 LEFT JOIN fatal AS f USING (subject_id)
 WHERE d.treated AND d.death_date IS NOT NULL

@@ -1,6 +1,6 @@
--- grain: ae_id. Listing of serious adverse events with relatedness per agent.
+-- grain: ae_id. Listing of serious adverse events with relatedness per agent; grade is the grade counted, grade_reported the grade in the source (they differ where a conservative reading applied).
 SELECT
-    a.subject_id, a.ae_id, a.ctcae_term, a.other_specify, a.grade, a.onset_date, a.study_day, a.cycle,
+    a.subject_id, a.ae_id, a.ctcae_term, a.ae_term, a.other_specify, a.grade, a.grade_reported, a.onset_date, a.study_day, a.cycle,
     a.resolution_date, a.outcome, a.serious_criteria, a.awareness_date, a.teae,
     string_agg(t.agent || ': ' || t.attribution, '; ' ORDER BY t.agent) AS attribution
 FROM int_adverse_events AS a

@@ -1,9 +1,15 @@
 """Toxicity tables of the mini trial against counts worked out by hand.
 
 Mini trial (tests/data/mini), cut 2025-07-01, cycles of 28 days, TEAE window last dose + 30
-days, acute = onset within 90 days of the first dose. Treated: S1, S2, S3, S5 (N = 4; S4 never
-dosed, S6 quarantined). TEAEs: AE1, AE2, AE3 (S1), AE4 (S2), AE6, AE7 (S3), AE8 (S5). AE5 starts
-46 days after S2's last dose; AE9 belongs to the untreated S4.
+days, acute = onset on study days 1-90, late = days 91-730. Treated: S1, S2, S3, S5 (N = 4; S4
+and S6 never dosed). TEAEs: AE1, AE2, AE3, AE10, AE13 (S1), AE4, AE12 (S2), AE6, AE7 (S3), AE8
+(S5). AE10 (grade 1 not allowed for Myocarditis), AE12 (misspelt term) and AE13 (Other-specify
+text missing) carry queries and are counted all the same; AE11 (unknown subject) and AE14 (no
+usable onset date) cannot be placed and are excluded. AE5 starts 46 days after S2's last dose
+(not treatment-emergent, but late toxicity on study day 106); AE9 belongs to the untreated S4.
+
+Study days (day 1 = first dose): S1 (first dose 01-10) AE1 11, AE10 51, AE13 52, AE3 96, AE2
+112; S2 (01-15) AE4 27, AE12 46, AE5 106; S3 (02-01) AE7 5, AE6 18; S5 (05-01) AE8 20.
 """
 
 from datetime import date
@@ -46,12 +52,12 @@ def test_default_cut_is_the_latest_date_in_the_data(mini_run):
 @pytest.mark.parametrize(
     ("category", "subjects", "events"),
     [
-        ("Any TEAE", 4, 7),
-        ("Treatment-related TEAE", 3, 6),  # AE8 unrelated to both agents
+        ("Any TEAE", 4, 10),
+        ("Treatment-related TEAE", 3, 9),  # all but AE8 (unrelated to both agents)
         ("Grade >= 3 TEAE", 3, 4),  # AE2, AE4, AE6, AE7
         ("Serious TEAE", 2, 3),  # AE2 (S1), AE6 and AE7 (S3)
         ("TEAE leading to dose reduction", 1, 1),  # AE4
-        ("TEAE leading to drug interruption", 2, 2),  # AE2, AE7
+        ("TEAE leading to drug interruption", 2, 3),  # AE2, AE10 (S1), AE7 (S3)
         ("Fatal TEAE (grade 5)", 1, 1),
         ("Treatment-related fatal TEAE", 1, 1),
     ],
@@ -63,23 +69,35 @@ def test_overview(tables, category, subjects, events):
 
 
 def test_worst_grade_per_subject_by_term(tables):
-    hypertension = row(tables["t_soc_term"], meddra_soc="Vascular disorders", ctcae_term="Hypertension")
+    hypertension = row(tables["t_soc_term"], meddra_soc="Vascular disorders", term="Hypertension")
     # S1 had grade 2 then grade 3: counted once, at grade 3.
     assert (hypertension["subjects"], hypertension["events"], hypertension["worst_grade_2"], hypertension["worst_grade_3"]) == (1, 2, 0, 1)
-    respiratory = row(tables["t_soc_term"], meddra_soc="Respiratory, thoracic and mediastinal disorders", ctcae_term="(any)")
+    respiratory = row(tables["t_soc_term"], meddra_soc="Respiratory, thoracic and mediastinal disorders", term="(any)")
     assert (respiratory["subjects"], respiratory["events"], respiratory["worst_grade_5"]) == (1, 2, 1)
-    overall = row(tables["t_soc_term"], meddra_soc="(any)", ctcae_term="(any)")
+    overall = row(tables["t_soc_term"], meddra_soc="(any)", term="(any)")
     # worst grade per subject: S1 3, S2 3, S3 5, S5 1
     assert [overall[f"worst_grade_{g}"] for g in range(1, 6)] == [1, 0, 2, 0, 1]
+    # A term the dictionary does not know is counted under its own words, never lost.
+    uncoded = row(tables["t_soc_term"], meddra_soc="Not coded to CTCAE", term="Hypertenshun")
+    assert (uncoded["subjects"], uncoded["worst_grade_1"]) == (1, 1)
+    # A catch-all term with no specified text stays under the catch-all term.
+    skin = row(tables["t_soc_term"], meddra_soc="Skin and subcutaneous tissue disorders", term="Skin and subcutaneous tissue disorders - Other, specify")
+    assert skin["subjects"] == 1
 
 
 def test_acute_and_late_have_their_own_denominators(tables):
-    acute = row(tables["t_acute_late"], phase="acute", ctcae_term="(any)")
-    late = row(tables["t_acute_late"], phase="late", ctcae_term="(any)")
-    assert (acute["subjects"], acute["events"], acute["denominator"]) == (4, 5, 4)
-    # Observed beyond day 90: S1 (173 days) and S2 (168 days); S3 died on day 20, S5 has 62 days.
-    assert (late["subjects"], late["events"], late["denominator"]) == (1, 2, 2)
-    assert row(tables["t_acute_late"], phase="late", ctcae_term="Hypothyroidism")["subjects"] == 1
+    """Acute (days 1-90): AE1, AE10, AE13, AE4, AE12, AE6, AE7, AE8 in 4 subjects of 4 treated.
+    Late (days 91-730, whatever the last dose): AE3, AE2 (S1) and AE5 (S2, 46 days after its last
+    dose: outside the TEAE window, inside the late window). At risk late = followed beyond day 90:
+    S1 (173 days) and S2 (168 days); S3 died on day 20, S5 has 62 days. Late related: S1 only
+    (AE5 is unlikely for both agents); late grade >= 3: S1 (AE2)."""
+    acute = row(tables["t_acute_late"], phase="acute", term="(any)")
+    late = row(tables["t_acute_late"], phase="late", term="(any)")
+    assert (acute["subjects"], acute["events"], acute["denominator"]) == (4, 8, 4)
+    assert (late["subjects"], late["events"], late["denominator"]) == (2, 3, 2)
+    assert (late["grade_3_plus"], late["related_subjects"], late["related_grade_3_plus"]) == (1, 1, 1)
+    assert row(tables["t_acute_late"], phase="late", term="Hypothyroidism")["subjects"] == 1
+    assert row(tables["t_acute_late"], phase="late", term="Fatigue")["subjects"] == 1
 
 
 def test_by_cycle(tables):
@@ -95,11 +113,14 @@ def test_by_cycle(tables):
 
 
 def test_attribution_per_agent(tables):
-    apatinib = row(tables["t_attribution"], agent="apatinib", ctcae_term="(any)")
-    assert (apatinib["subjects"], apatinib["events"], apatinib["grade_3_plus"]) == (3, 5, 3)
-    assert (apatinib["events_possible"], apatinib["events_probable"], apatinib["events_definite"]) == (2, 2, 1)
-    anti_pd1 = row(tables["t_attribution"], agent="anti_pd1", ctcae_term="(any)")
-    assert (anti_pd1["subjects"], anti_pd1["events"]) == (1, 1)  # AE3 hypothyroidism, probable
+    """Apatinib-related TEAEs: AE1 probable, AE2 definite, AE4 possible, AE6 probable, AE7
+    possible, AE12 possible (S1, S2, S3; worst grades 3, 3, 5). Anti-PD-1: AE3 probable, AE10
+    possible, AE13 probable, all S1."""
+    apatinib = row(tables["t_attribution"], agent="apatinib", term="(any)")
+    assert (apatinib["subjects"], apatinib["events"], apatinib["grade_3_plus"]) == (3, 6, 3)
+    assert (apatinib["events_possible"], apatinib["events_probable"], apatinib["events_definite"]) == (3, 2, 1)
+    anti_pd1 = row(tables["t_attribution"], agent="anti_pd1", term="(any)")
+    assert (anti_pd1["subjects"], anti_pd1["events"]) == (1, 3)
 
 
 def test_aesi_and_deaths(tables):
@@ -107,7 +128,7 @@ def test_aesi_and_deaths(tables):
     assert (hemorrhage["subjects"], hemorrhage["events"], hemorrhage["grade_5"], hemorrhage["median_first_onset_day"]) == (1, 2, 1, 5.0)
     deaths = tables["t_deaths"]
     assert deaths["subject_id"].to_list() == ["S3"]
-    assert row(deaths, subject_id="S3")["treatment_related"] is True
+    assert row(deaths, subject_id="S3")["treatment_related"] == "related"
 
 
 @pytest.mark.parametrize("model", STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS)
@@ -143,7 +164,7 @@ def test_no_end_window_keeps_late_onset_events(tmp_path):
     from pathlib import Path
 
     overview = read_tables(Path(loaded.out_dir) / "tables")["t_overview"]
-    assert row(overview, category="Any TEAE")["events"] == 8  # AE5 now counts
+    assert row(overview, category="Any TEAE")["events"] == 11  # AE5 now counts
 
 
 def test_an_earlier_cut_sees_only_what_was_known(tmp_path):

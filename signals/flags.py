@@ -1,0 +1,147 @@
+"""The flags of a data cut: the trial's stopping status and its reporting compliance, kept apart.
+
+Two headlines, never mixed: the *stopping status* comes from the stopping rules alone (a
+paperwork delay is no reason to halt a trial), and the *expedited-reporting compliance* from
+the SUSAR clocks. Records that could not be counted (excluded at validation) are shown above
+the rules with, for each rule, whether counting them the worst way would change its status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from safetydb.store import SafetyStore
+from signals.expedited import expedited_flags, reporting_compliance
+from signals import rules as rule_evaluation
+from signals.rules import STATUS_ORDER, RuleResult, evaluate_rule
+from validators.trial_config import EventCountRule, TrialConfig
+
+
+@dataclass(frozen=True)
+class WorstCase:
+    """A rule re-judged as if every excluded AE were a qualifying event of its subject."""
+
+    evaluable: int
+    events: int
+    status: str
+    changes_status: bool
+
+    def to_dict(self) -> dict:
+        return {
+            "evaluable": self.evaluable,
+            "events": self.events,
+            "status": self.status,
+            "changes_status": self.changes_status,
+        }
+
+
+def excluded_adverse_events(store: SafetyStore, cut_id: str) -> pl.DataFrame:
+    """AE records of the cut that could not be placed (no subject, term or usable onset date)."""
+    return store.connection.sql(
+        "SELECT source_row, subject_id, reasons FROM quarantine WHERE cut_id = $cut_id AND source = 'adverse_events' ORDER BY source_row",
+        params={"cut_id": cut_id},
+    ).pl()
+
+
+def worst_case(rule, result: RuleResult, rule_subjects: pl.DataFrame, excluded: pl.DataFrame) -> WorstCase:
+    """Count each excluded AE the worst way: a qualifying event of its subject.
+
+    Event-count rules: every excluded AE adds one event. Rate rules: a subject already counted
+    with the event adds nothing; an evaluable subject without it adds an event; a subject not
+    evaluable, not treated or unknown (a missing subject id counts as a subject of its own)
+    adds one evaluable subject with the event.
+    """
+    if excluded.is_empty():
+        return WorstCase(result.evaluable, result.events, result.status, False)
+    if isinstance(rule, EventCountRule):
+        n, x = result.evaluable, result.events + excluded.height
+    else:
+        keys = excluded.select(
+            pl.coalesce(pl.col("subject_id"), pl.lit("row ") + pl.col("source_row").cast(pl.String)).alias("subject_id")
+        ).unique()
+        known = keys.join(rule_subjects.select("subject_id", "evaluable", "had_event"), on="subject_id", how="left")
+        with_event = known.filter(pl.col("had_event").fill_null(False)).height
+        evaluable_without = known.filter(pl.col("evaluable").fill_null(False) & ~pl.col("had_event").fill_null(False)).height
+        new_subjects = known.height - with_event - evaluable_without
+        n = result.evaluable + new_subjects
+        x = result.events + evaluable_without + new_subjects
+    judge = getattr(rule_evaluation, "rule_status", None)  # TEMPORARY until rule_status lands
+    status = judge(rule, n, x).status if judge else result.status
+    return WorstCase(n, x, status, status != result.status)
+
+
+def evaluate_rules_with_exclusions(
+    store: SafetyStore, config: TrialConfig, cut_id: str
+) -> tuple[list[RuleResult], dict[str, WorstCase], pl.DataFrame]:
+    """Evaluate every stopping rule, and each rule again with the excluded AEs counted the worst way."""
+    excluded = excluded_adverse_events(store, cut_id)
+    results, worst = [], {}
+    for rule in config.model.stopping_rules:
+        result = evaluate_rule(store, config, rule)
+        results.append(result)
+        worst[rule.id] = worst_case(rule, result, store.model("rule_subjects"), excluded)
+    return results, worst, excluded
+
+
+def stopping_status(results: list[RuleResult]) -> dict:
+    """The trial's stopping headline: the most severe rule status (rules only)."""
+    status = min((r.status for r in results), key=STATUS_ORDER.__getitem__, default="OK")
+    crossed = [r.rule_id for r in results if r.status == status and status != "OK"]
+    if not results:
+        statement = "No stopping rules are configured."
+    elif status == "OK":
+        statement = f"None of the {len(results)} stopping rules is crossed or one event from crossing."
+    elif status == "STOP":
+        statement = f"Stopping boundary crossed: {', '.join(crossed)}."
+    else:
+        statement = f"One event from a stopping boundary: {', '.join(crossed)}."
+    return {"status": status, "statement": statement}
+
+
+def exclusion_summary(excluded: pl.DataFrame, worst: dict[str, WorstCase]) -> dict:
+    """What the report says above the rules about the AEs that could not be counted."""
+    changed = [rule_id for rule_id, case in worst.items() if case.changes_status]
+    count = excluded.height
+    if count == 0:
+        statement = "Every adverse-event record was counted."
+    elif changed:
+        statement = (
+            f"{count} adverse-event record(s) could not be counted (no subject, term or usable onset date). "
+            f"Counted the worst way they would change the status of: {', '.join(changed)}."
+        )
+    else:
+        statement = (
+            f"{count} adverse-event record(s) could not be counted (no subject, term or usable onset date). "
+            "Counted the worst way they would change no rule's status."
+        )
+    return {"adverse_events": count, "rules_changed_if_counted": changed, "statement": statement}
+
+
+def assemble_flags(
+    *,
+    trial_id: str,
+    cut_id: str,
+    cut_date: date,
+    results: list[RuleResult],
+    worst: dict[str, WorstCase],
+    excluded: pl.DataFrame,
+    reports: pl.DataFrame,
+    history: dict[str, list[dict]],
+) -> dict:
+    """flags.json: the two headlines, the excluded records, each rule with its evidence."""
+    return {
+        "trial_id": trial_id,
+        "cut_date": cut_date.isoformat(),
+        "cut_id": cut_id,
+        "stopping": stopping_status(results),
+        "reporting": reporting_compliance(reports),
+        "excluded_records": exclusion_summary(excluded, worst),
+        "rules": [
+            r.to_dict() | {"if_excluded_counted": worst[r.rule_id].to_dict(), "history": history.get(r.rule_id, [])}
+            for r in results
+        ],
+        "expedited": expedited_flags(reports),
+    }
