@@ -16,7 +16,7 @@ import polars as pl
 
 from ctcae.terms import load_dictionary
 from safetydb.export import write_tables
-from safetydb.lab_grades import derive_lab_grades
+from safetydb.lab_grades import derive_lab_grades, derive_vital_grades
 from safetydb.models import build_cut_models, reconciliation_findings
 from safetydb.store import SafetyStore, toolkit_version
 from signals.expedited import evaluate_expedited
@@ -104,6 +104,8 @@ def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: 
     records = {name: result.records for name, result in validation.sources.items()}
     if "labs" in records:
         records["labs"] = derive_lab_grades(records["labs"], records["exposure"], version=config.model.trial.ctcae_version)
+    if "vitals" in records:
+        records["vitals"] = derive_vital_grades(records["vitals"], version=config.model.trial.ctcae_version)
     with SafetyStore(database) as safety_store:
         cut = safety_store.load_cut(
             trial_id=config.id,

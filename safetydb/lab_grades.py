@@ -1,23 +1,36 @@
-"""CTCAE grades of lab results, derived once when a data cut is stored and kept with it.
+"""CTCAE grades of lab results and blood pressure, derived once when a data cut is stored and kept with it.
 
-Grading happens here, on the clean Polars frame, rather than in SQL: the criteria are data read
-by the evaluator in ``ctcae.grading``. Storing the grades with the cut means a past cut is
+Grading happens here, on the clean Polars frames, rather than in SQL: the criteria are data read
+by the one evaluator in ``ctcae.grading``. Storing the grades with the cut means a past cut is
 re-reported with the grades it was reported with.
 
-Baseline = the subject's last result of the same test on or before the first dose (a dose > 0
-in the exposure records); the baseline value feeds the criteria graded against baseline.
+Labs. Baseline = the subject's last result (with a value) of the same test on or before the first
+dose (a dose > 0 in the exposure records). The baseline value feeds the criteria graded against baseline,
+for results collected after the first dose. A result collected on or before the first dose (the
+baseline itself included), or from a subject never dosed, is graded against the normal range:
+CTCAE's "baseline normal / abnormal" branches describe a change from baseline and do not apply
+to it (``ctcae.baseline``).
+
+Vital signs. Systolic and diastolic pressure of one reading give the CTCAE Hypertension grade
+(``ctcae.grading.grade_blood_pressure``: the worse of the two; grades 4-5 are clinical).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from ctcae.grading import grade_frame, supported_versions
+from ctcae.baseline import baseline_as_normal
+from ctcae.grading import grade_blood_pressure, grade_frame, supported_versions
 
 ROW = "_row"
 GRADE_COLUMNS = {
     "baseline": pl.Float64,
     "is_baseline": pl.Boolean,
+    "toxicity_term": pl.String,
+    "toxicity_grade": pl.Int64,
+    "gradable": pl.Boolean,
+}
+VITAL_GRADE_COLUMNS = {
     "toxicity_term": pl.String,
     "toxicity_grade": pl.Int64,
     "gradable": pl.Boolean,
@@ -31,28 +44,61 @@ def derive_lab_grades(labs: pl.DataFrame, exposure: pl.DataFrame, *, version: st
         .group_by("subject_id")
         .agg(pl.col("start_date").min().alias("_first_dose"))
     )
-    pre_dose = labs.select("subject_id", "test_code", "collection_date", "value", ROW).join(
-        first_dose, on="subject_id", how="inner"
-    ).filter(pl.col("collection_date") <= pl.col("_first_dose"))
+    with_first_dose = labs.join(first_dose, on="subject_id", how="left", maintain_order="left")
+    pre_treatment = pl.col("_first_dose").is_null() | (pl.col("collection_date") <= pl.col("_first_dose"))
     baseline = (
-        pre_dose.sort("collection_date", ROW)
+        with_first_dose.filter((pl.col("collection_date") <= pl.col("_first_dose")) & pl.col("value").is_not_null())
+        .sort("collection_date", ROW)
         .group_by("subject_id", "test_code")
         .agg(pl.col(ROW).last().alias("_baseline_row"), pl.col("value").last().alias("baseline"))
     )
-    with_baseline = labs.join(baseline, on=["subject_id", "test_code"], how="left", maintain_order="left")
+    with_baseline = with_first_dose.join(baseline, on=["subject_id", "test_code"], how="left", maintain_order="left")
     with_baseline = with_baseline.with_columns(
-        (pl.col(ROW) == pl.col("_baseline_row")).fill_null(False).alias("is_baseline")
-    ).drop("_baseline_row")
+        (pl.col(ROW) == pl.col("_baseline_row")).fill_null(False).alias("is_baseline"),
+        pre_treatment.alias("_pre_treatment"),
+    ).drop("_baseline_row", "_first_dose")
 
     if version not in supported_versions() or labs.is_empty():
-        return with_baseline.with_columns(
+        return with_baseline.drop("_pre_treatment").with_columns(
             pl.lit(None, dtype=pl.String).alias("toxicity_term"),
             pl.lit(None, dtype=pl.Int64).alias("toxicity_grade"),
             pl.lit(None, dtype=pl.Boolean).alias("gradable"),
         )
-    graded = grade_frame(with_baseline.select("test_code", "value", "unit", "lln", "uln", "baseline"), version=version)
-    return with_baseline.with_columns(
+    # The baseline each result is graded against: its subject's baseline after the first dose,
+    # the normal range on or before it.
+    graded_against = (
+        pl.when(pl.col("_pre_treatment"))
+        .then(baseline_as_normal(version=version))
+        .otherwise(pl.col("baseline"))
+        .alias("baseline")
+    )
+    graded = grade_frame(
+        with_baseline.select("test_code", "value", "unit", "lln", "uln", graded_against), version=version
+    )
+    return with_baseline.drop("_pre_treatment").with_columns(
         graded["ctcae_term"].alias("toxicity_term"),
         graded["grade"].cast(pl.Int64).alias("toxicity_grade"),
         graded["gradable"].alias("gradable"),
     )
+
+
+def derive_vital_grades(vitals: pl.DataFrame, *, version: str) -> pl.DataFrame:
+    """Add toxicity_term, toxicity_grade and gradable (CTCAE Hypertension) to clean vital-sign rows.
+
+    Each distinct (systolic, diastolic) pair is graded once by the evaluator and joined back.
+    Grade columns already present are replaced.
+    """
+    vitals = vitals.drop(list(VITAL_GRADE_COLUMNS), strict=False)
+    if version not in supported_versions() or vitals.is_empty():
+        return vitals.with_columns(pl.lit(None, dtype=dtype).alias(name) for name, dtype in VITAL_GRADE_COLUMNS.items())
+    readings = vitals.select("sbp_mmhg", "dbp_mmhg").unique()
+    graded_rows = []
+    for sbp, dbp in readings.iter_rows():
+        result = grade_blood_pressure(sbp, dbp, version=version)
+        graded_rows.append((sbp, dbp, result.ctcae_term, result.grade, result.gradable))
+    grades = pl.DataFrame(
+        graded_rows,
+        schema={"sbp_mmhg": readings.schema["sbp_mmhg"], "dbp_mmhg": readings.schema["dbp_mmhg"]} | VITAL_GRADE_COLUMNS,
+        orient="row",
+    )
+    return vitals.join(grades, on=["sbp_mmhg", "dbp_mmhg"], how="left", nulls_equal=True, maintain_order="left")

@@ -31,6 +31,7 @@ def model_parameters(config: TrialConfig, cut_id: str, cut_date: date) -> ModelP
         cycle_mode=config.model.cycles.mode,
         anchor_agents=list(config.model.cycles.anchor_agents),
         value_ae_window_days=config.model.reconciliation.value_ae_window_days,
+        value_grade_min=config.model.reconciliation.value_grade_min,
         dose_action_window_days=config.model.reconciliation.dose_action_window_days,
     )
 

@@ -74,6 +74,9 @@ class Reconciliation(_Strict):
     value_ae_window_days: int = Field(
         14, ge=0, description="a graded value and its AE are matched when onset is within this many days"
     )
+    value_grade_min: int = Field(
+        3, ge=1, le=5, description="a graded lab or blood-pressure value at this CTCAE grade or above needs a matching AE"
+    )
     dose_action_window_days: int = Field(
         7, ge=0, description="an exposure hold or reduction and an AE action are matched within this many days"
     )

@@ -1,4 +1,4 @@
--- grain: (test_code, ctcae_term, baseline_grade). LBT14-style shift: CTCAE grade at baseline against the worst on-treatment grade, per test and direction (term); baseline_grade NULL = no gradable baseline.
+-- grain: (test_code, ctcae_term, baseline_grade). LBT14-style shift: CTCAE grade at baseline (graded against the normal range) against the worst on-treatment grade (graded against baseline where CTCAE says so), per test and direction (term); baseline_grade NULL = no gradable baseline.
 WITH graded AS (
     -- On treatment: after the first dose, no later than the TEAE window after the last dose.
     SELECT
