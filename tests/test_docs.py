@@ -16,3 +16,24 @@ def test_every_config_section_is_documented():
     text = (REPO_ROOT / "docs" / "trial-config.md").read_text()
     for section in TrialConfigModel.model_fields:
         assert f"`{section}`" in text or f"[{section}" in text, section
+
+
+def test_every_check_consequence_is_documented():
+    """docs/validation.md lists each check with the effect and reading declared in validators/checks.py."""
+    from validators.checks import DUPLICATE_CONSEQUENCES, FIELD_CONSEQUENCES, FRAME_CHECKS
+
+    text = (REPO_ROOT / "docs" / "validation.md").read_text()
+    for check in FRAME_CHECKS.values():
+        assert f"| `{check.name}` | `{check.field}` | {check.consequence.effect} | {check.consequence.reading} |" in text, check.name
+    for (source, field), consequence in FIELD_CONSEQUENCES.items():
+        assert f"| {source} | `{field}` | {consequence.effect} | {consequence.reading} |" in text, (source, field)
+    for source, consequence in DUPLICATE_CONSEQUENCES.items():
+        assert consequence.reading in text, source
+
+
+def test_every_reconciliation_check_is_documented():
+    from safetydb.store import RECONCILIATION_MODELS
+
+    text = (REPO_ROOT / "docs" / "validation.md").read_text()
+    for model in RECONCILIATION_MODELS:
+        assert f"| `{model.removeprefix('q_')}` |" in text, model
