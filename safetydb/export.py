@@ -6,20 +6,24 @@ from pathlib import Path
 
 import polars as pl
 
+from safetydb.incidence import cumulative_incidence
 from safetydb.store import TABLE_MODELS, SafetyStore
+
+# Tables computed in Python from a model (estimators SQL does not offer), exported beside the SQL ones.
+COMPUTED_TABLES = ("t_cumulative_incidence", "cumulative_incidence_curves")
 
 
 def write_tables(store: SafetyStore, folder: Path) -> dict[str, pl.DataFrame]:
-    """Export every table model built in ``store``; return the frames by table name."""
+    """Export every table built in ``store``: the SQL table models and the computed tables."""
     folder.mkdir(parents=True, exist_ok=True)
-    tables = {}
-    for name in TABLE_MODELS:
-        frame = store.model(name)
+    tables = {name: store.model(name) for name in TABLE_MODELS}
+    tables["t_cumulative_incidence"], tables["cumulative_incidence_curves"] = cumulative_incidence(store)
+    for name, frame in tables.items():
         frame.write_parquet(folder / f"{name}.parquet")
         frame.write_csv(folder / f"{name}.csv")
-        tables[name] = frame
     return tables
 
 
 def read_tables(folder: Path) -> dict[str, pl.DataFrame]:
-    return {name: pl.read_parquet(folder / f"{name}.parquet") for name in TABLE_MODELS if (folder / f"{name}.parquet").exists()}
+    names = TABLE_MODELS + COMPUTED_TABLES
+    return {name: pl.read_parquet(folder / f"{name}.parquet") for name in names if (folder / f"{name}.parquet").exists()}
