@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from reports.plots import boundary_chart
+from reports.plots import boundary_chart, cumulative_incidence_chart
 from safetydb.export import read_tables
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -130,6 +130,22 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config) -> dict:
         _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"{population} Deaths by the cut, any cause.",
                {"subject_id": "Subject", "death_date": "Date", "study_day": "Study day", "death_cause": "Cause", "fatal_events": "Fatal AE", "treatment_related": "Treatment-related"}),
     ]
+    incidence = tables["t_cumulative_incidence"].with_columns(
+        pl.when(pl.col("ci_lower").is_not_null())
+        .then(pl.format("{} – {}", pl.col("ci_lower"), pl.col("ci_upper")))
+        .alias("interval")
+    )
+    incidence_table = _table(
+        incidence, "t_cumulative_incidence", "Cumulative incidence of toxicity (death as a competing risk)",
+        f"{population} Window: onset from study day 1 to {config.model.windows.follow_up_days} (the follow-up horizon), "
+        "whatever the last dose; subjects censored at last contact. Aalen-Johansen estimate with a 95% interval "
+        "(delta method, log-log scale); months as 30.4375 days.",
+        {"label": "Endpoint", "month": "Month", "cumulative_incidence": "Cumulative incidence %", "interval": "95% interval", "at_risk": "At risk", "events": "Events so far", "competing_deaths": "Deaths first"},
+    )
+    shown.insert(4, incidence_table)
+    incidence_chart = cumulative_incidence_chart(
+        tables["cumulative_incidence_curves"].to_dicts(), "Cumulative incidence of toxicity from the first dose"
+    )
     expedited = pl.read_parquet(out_dir / "tables" / "expedited_reports.parquet")
     shown.insert(
         0,
@@ -155,6 +171,7 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config) -> dict:
         "rules": rules,
         "expedited_flags": flags["expedited"],
         "tables": shown,
+        "charts": {"t_cumulative_incidence": incidence_chart},
         "accounting": accounting,
         "queries": pl.scan_csv(out_dir / "queries.csv", infer_schema=False).select(pl.len()).collect().item(),
         "n_treated": n_treated,

@@ -14,10 +14,13 @@ Methods:
 * :func:`bayes`: posterior probability of exceeding p_max (Thall, Simon & Estey 1995).
 * :func:`sprt`: truncated Wald SPRT, calibrated exactly to alpha.
 * :func:`crossing_probability`: exact operating characteristics of any boundary.
+* :func:`boundary_at_n`: the boundary in force at any n: before the first look, between looks,
+  or past the planned size (where each method's own rule is applied at n).
 """
 
 from __future__ import annotations
 
+from signals.boundary_at_n import BoundaryAtN, boundary_at_n
 from signals.calibrated import bayes, pocock, sprt
 from signals.looks import parse_looks
 from signals.oc import Boundary, OCRow, crossing_probability
@@ -25,8 +28,10 @@ from signals.toxbdry import toxbdry
 
 __all__ = [
     "Boundary",
+    "BoundaryAtN",
     "OCRow",
     "bayes",
+    "boundary_at_n",
     "crossing_probability",
     "parse_looks",
     "pocock",

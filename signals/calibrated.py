@@ -163,6 +163,17 @@ def posterior_tail(p_max: float, prior: tuple[float, float], x: np.ndarray, n: i
     return stats.beta.sf(p_max, a + x, b + n - x)
 
 
+def bayes_boundary_at(p_max: float, prior: tuple[float, float], threshold: float, n: int) -> int:
+    """r at one sample size n: the largest count whose posterior tail does not exceed the threshold.
+
+    The same comparison as :func:`bayes` makes at its looks, for any n, so that a rule evaluated
+    beyond its planned looks still stops exactly when Pr(p > p_max | x, n) > threshold.
+    Returns n when no count at n exceeds the threshold (the rule cannot stop at n).
+    """
+    tails = posterior_tail(p_max, prior, np.arange(n + 1), n)
+    return _bayes_boundary_from_tails([tails], threshold)[0]
+
+
 def _bayes_boundary_from_tails(tails_by_look: Sequence[np.ndarray], threshold: float) -> tuple[int, ...]:
     """r_k = (smallest x whose posterior tail exceeds the threshold) - 1; n_k when none does."""
     boundary = []

@@ -15,8 +15,7 @@ import polars as pl
 
 from safetydb.store import SafetyStore
 from signals.expedited import expedited_flags, reporting_compliance
-from signals import rules as rule_evaluation
-from signals.rules import STATUS_ORDER, RuleResult, evaluate_rule
+from signals.rules import STATUS_ORDER, RuleResult, evaluate_rule, rule_status
 from validators.trial_config import EventCountRule, TrialConfig
 
 
@@ -68,8 +67,7 @@ def worst_case(rule, result: RuleResult, rule_subjects: pl.DataFrame, excluded: 
         new_subjects = known.height - with_event - evaluable_without
         n = result.evaluable + new_subjects
         x = result.events + evaluable_without + new_subjects
-    judge = getattr(rule_evaluation, "rule_status", None)  # TEMPORARY until rule_status lands
-    status = judge(rule, n, x).status if judge else result.status
+    status = rule_status(rule, n, x).status
     return WorstCase(n, x, status, status != result.status)
 
 

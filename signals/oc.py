@@ -72,7 +72,8 @@ class Boundary:
         """r at the largest look <= n, or None when n is below the first look.
 
         Between looks the rule of the last completed look applies; past the last look the last
-        boundary applies.
+        boundary applies. Rule evaluation uses :func:`signals.boundary_at_n.boundary_at_n`
+        instead, which past the last look applies the method's own rule at n.
         """
         current: int | None = None
         for look, r in zip(self.looks, self.stop_above):

@@ -1,9 +1,12 @@
 """Evaluate the trial's stopping rules on a data cut: counts, boundary, status and evidence.
 
-Status: STOP when the boundary is crossed; WARN when one more event would cross it; OK
-otherwise. Rate rules count subjects with a qualifying event among evaluable subjects (those who
-completed the rule's window or had the event) against an exact boundary; event rules count
-qualifying events.
+Rate rules count subjects with a qualifying event among evaluable subjects (those who completed
+the rule's window or had the event); event rules count qualifying events. The status for the
+counts is :func:`signals.rule_status.rule_status`, a pure function of the rule and (n, x):
+STOP when the rule is crossed, WARN when one more subject with the event would cross it, OK
+otherwise; past the planned size the rule is applied at the actual n, with a warning. Each
+result carries an ``explanation`` (:mod:`signals.rule_explanation`): what counts, who is
+evaluable, the parameters, the current statistic and the operating characteristics.
 """
 
 from __future__ import annotations
@@ -13,15 +16,20 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from safetydb.store import SafetyStore
-from signals.boundaries import Boundary, bayes, pocock, sprt, toxbdry
-from validators.trial_config import (
-    BayesRule,
-    EventCountRule,
-    PocockRule,
-    SprtRule,
-    ToxbdryRule,
-    TrialConfig,
-)
+from signals.boundary_at_n import boundary_curve_to
+from signals.rule_explanation import explain_rule
+from signals.rule_status import RuleStatus, rule_boundary, rule_status
+from validators.trial_config import EventCountRule, TrialConfig
+
+__all__ = [
+    "STATUS_ORDER",
+    "RuleResult",
+    "RuleStatus",
+    "evaluate_rule",
+    "evaluate_rules",
+    "rule_boundary",
+    "rule_status",
+]
 
 STATUS_ORDER = {"STOP": 0, "WARN": 1, "OK": 2}
 
@@ -39,8 +47,12 @@ class RuleResult:
     definition: dict
     qualifying_events: list[dict] = field(default_factory=list)
     path: list[dict] = field(default_factory=list)  # cumulative (n evaluable, x with event) in evaluable order
-    boundary_curve: list[dict] = field(default_factory=list)  # (n, r) for n = 1..
+    boundary_curve: list[dict] = field(default_factory=list)  # (n, r, planned) for every look, then every n past the plan
     boundary_details: dict | None = None
+    statistic: dict | None = None  # what the status rests on at (n, x): posterior, tail probability or count
+    planned_size: int | None = None  # max_subjects (bayes) or the last look; None for event-count rules
+    warnings: list[str] = field(default_factory=list)  # e.g. the trial passed its planned size
+    explanation: dict = field(default_factory=dict)  # what the rule is, for the report (signals.rule_explanation)
 
     def to_dict(self) -> dict:
         return {
@@ -57,20 +69,11 @@ class RuleResult:
             "path": self.path,
             "boundary_curve": self.boundary_curve,
             "boundary_details": self.boundary_details,
+            "statistic": self.statistic,
+            "planned_size": self.planned_size,
+            "warnings": self.warnings,
+            "explanation": self.explanation,
         }
-
-
-def rule_boundary(rule) -> Boundary | None:
-    """The exact boundary of a rate rule; event-count rules have none."""
-    if isinstance(rule, BayesRule):
-        return bayes(rule.p_max, range(1, rule.max_subjects + 1), prior=tuple(rule.prior), threshold=rule.threshold)
-    if isinstance(rule, ToxbdryRule):
-        return toxbdry(rule.p0, rule.p1, rule.looks, cp0=rule.cp0, cp1=rule.cp1, delta=rule.delta)
-    if isinstance(rule, PocockRule):
-        return pocock(rule.p0, rule.looks, alpha=rule.alpha)
-    if isinstance(rule, SprtRule):
-        return sprt(rule.p0, rule.p1, rule.looks, alpha=rule.alpha)
-    return None
 
 
 def evaluate_rules(store: SafetyStore, config: TrialConfig) -> list[RuleResult]:
@@ -101,6 +104,7 @@ def _event_parameters(config: TrialConfig, rule) -> dict[str, object]:
 
 
 def evaluate_rule(store: SafetyStore, config: TrialConfig, rule) -> RuleResult:
+    """Count the rule's events and evaluable subjects on the cut, then ask rule_status for (n, x)."""
     parameters = _event_parameters(config, rule)
     store.run_model_into("rule_events", parameters)
     store.run_model_into("rule_subjects", parameters)
@@ -116,71 +120,43 @@ def evaluate_rule(store: SafetyStore, config: TrialConfig, rule) -> RuleResult:
     path = _monitoring_path(evaluable)
 
     if isinstance(rule, EventCountRule):
-        return _event_count_result(rule, events, evaluable, definition, qualifying, path)
-
-    boundary = rule_boundary(rule)
-    x = int(evaluable["had_event"].sum())
-    r = boundary.boundary_at(n)  # None before the first look; the last boundary after the last
-    if r is None:
-        status = "OK"
-        statement = f"{x} of {n} evaluable subjects had the event; the first look is at n = {boundary.looks[0]}."
-    elif x > r:
-        status = "STOP"
-        statement = f"{x} of {n} evaluable subjects had the event, above the boundary of {r}: the stopping rule is crossed."
-    elif x == r and r < n:
-        status = "WARN"
-        statement = f"{x} of {n} evaluable subjects had the event; one more would cross the boundary of {r}."
+        x = _counted_events(rule, events, evaluable).height
+        definition = definition | {"min_events": rule.min_events, "first_n_evaluable": rule.first_n_evaluable}
+        curve: list[dict] = []
+        details = None
     else:
-        status = "OK"
-        statement = f"{x} of {n} evaluable subjects had the event; the boundary at n = {n} is {r}."
-    curve = [{"n": look, "r": bound} for look, bound in zip(boundary.looks, boundary.stop_above)]
+        x = int(evaluable["had_event"].sum())
+        boundary = rule_boundary(rule)
+        curve = boundary_curve_to(boundary, n)
+        details = boundary.to_dict()
+    status = rule_status(rule, n, x)
     return RuleResult(
         rule_id=rule.id,
         title=rule.title,
         kind=rule.kind,
-        status=status,
+        status=status.status,
         evaluable=n,
         events=x,
-        boundary=r,
-        statement=statement,
+        boundary=status.boundary,
+        statement=status.statement,
         definition=definition,
         qualifying_events=qualifying,
         path=path,
         boundary_curve=curve,
-        boundary_details=boundary.to_dict(),
+        boundary_details=details,
+        statistic=status.statistic,
+        planned_size=status.planned_size,
+        warnings=list(status.warnings),
+        explanation=explain_rule(rule, status, trial=config.model),
     )
 
 
-def _event_count_result(rule: EventCountRule, events, evaluable, definition, qualifying, path) -> RuleResult:
-    if rule.first_n_evaluable is not None:
-        first_subjects = evaluable.sort("evaluable_date", "subject_id").head(rule.first_n_evaluable)["subject_id"]
-        counted = events.filter(pl.col("subject_id").is_in(first_subjects.implode()))
-    else:
-        counted = events
-    x = counted.height
-    needed = rule.min_events
-    if x >= needed:
-        status = "STOP"
-        statement = f"{x} qualifying event(s); the rule stops at {needed}."
-    elif needed >= 2 and x == needed - 1:
-        status = "WARN"
-        statement = f"{x} qualifying event(s); one more reaches the stopping count of {needed}."
-    else:
-        status = "OK"
-        statement = f"{x} qualifying event(s); the rule stops at {needed}."
-    return RuleResult(
-        rule_id=rule.id,
-        title=rule.title,
-        kind=rule.kind,
-        status=status,
-        evaluable=evaluable.height,
-        events=x,
-        boundary=needed - 1,
-        statement=statement,
-        definition=definition | {"min_events": needed, "first_n_evaluable": rule.first_n_evaluable},
-        qualifying_events=qualifying,
-        path=path,
-    )
+def _counted_events(rule: EventCountRule, events: pl.DataFrame, evaluable: pl.DataFrame) -> pl.DataFrame:
+    """The qualifying events an event-count rule counts: all, or those of the first N evaluable subjects."""
+    if rule.first_n_evaluable is None:
+        return events
+    first_subjects = evaluable.sort("evaluable_date", "subject_id").head(rule.first_n_evaluable)["subject_id"]
+    return events.filter(pl.col("subject_id").is_in(first_subjects.implode()))
 
 
 def _monitoring_path(evaluable: pl.DataFrame) -> list[dict]:

@@ -31,24 +31,62 @@ def test_two_severe_hemorrhages_stop(flags):
     assert [e["ae_id"] for e in rule["qualifying_events"]] == ["AE7", "AE6"]
 
 
-def first_crossing_count(n: int, p_max: float, threshold: float, a: float, b: float) -> int:
-    """Independent route: the smallest x with Pr(p > p_max | x of n) > threshold under Beta(a, b)."""
-    for x in range(n + 1):
-        if beta.sf(p_max, a + x, b + n - x) > threshold:
-            return x
-    return n + 1
+def test_bayesian_rate_rule_on_the_mini_trial_against_hand_computation(flags):
+    """Rule severe_trae_rate: grade >= 3 related AE in cycle 1; prior Beta(0.7, 1.3), p_max 0.35,
+    threshold 0.9.
 
-
-def test_bayesian_rate_rule_against_hand_computation(flags):
+    Cycle 1 (days 1-28), grade >= 3 and related: S2 (AE4, day 27) and S3 (AE6, AE7).
+    Evaluable: S1, S2, S5 completed 28 days; S3 had the event. n = 4, x = 2.
+    Posterior (scipy.stats.beta directly): Pr(p > 0.35 | 2 of 4) = beta.sf(0.35, 2.7, 3.3)
+    = 0.6759, not above 0.9. One more subject with the event, 3 of 5:
+    beta.sf(0.35, 3.7, 3.3) = 0.8279, still not above 0.9, so OK (not WARN).
+    Boundary at n = 4: 3 of 4 gives beta.sf(0.35, 3.7, 2.3) = 0.9097 > 0.9, so stop when x > 2.
+    """
     rule = flags["severe_trae_rate"]
-    # Cycle 1 (days 1-28), grade >= 3 and related: S2 (AE4, day 27) and S3 (AE6, AE7).
-    # Evaluable: S1, S2, S5 completed 28 days; S3 had the event. n = 4, x = 2.
     assert (rule["evaluable"], rule["events"]) == (4, 2)
-    crossing = first_crossing_count(4, 0.35, 0.9, 0.7, 1.3)
-    assert rule["boundary"] == crossing - 1
-    expected_status = "STOP" if 2 > rule["boundary"] else ("WARN" if 2 == rule["boundary"] else "OK")
-    assert rule["status"] == expected_status
+    assert beta.sf(0.35, 2.7, 3.3) == pytest.approx(0.6759, abs=1e-4)
+    assert beta.sf(0.35, 3.7, 3.3) == pytest.approx(0.8279, abs=1e-4)
+    assert beta.sf(0.35, 3.7, 2.3) == pytest.approx(0.9097, abs=1e-4)
+    assert rule["boundary"] == 2
+    assert rule["status"] == "OK"
+    assert rule["statistic"]["value"] == pytest.approx(beta.sf(0.35, 2.7, 3.3), rel=1e-9)
+    assert rule["planned_size"] == 60 and rule["warnings"] == []
     assert rule["path"][-1]["n"] == 4 and rule["path"][-1]["x"] == 2
+
+
+def test_evaluate_rule_takes_its_status_from_rule_status(flags):
+    """evaluate_rule counts (n, x) on the cut; the status and statement are rule_status's."""
+    from signals.rule_status import rule_status
+    from tests.conftest import BUNDLED_CONFIG
+    from validators.trial_config import load_trial_config
+
+    rules = {rule.id: rule for rule in load_trial_config(BUNDLED_CONFIG).model.stopping_rules}
+    for rule_id, flagged in flags.items():
+        expected = rule_status(rules[rule_id], flagged["evaluable"], flagged["events"])
+        assert (flagged["status"], flagged["statement"], flagged["boundary"]) == (
+            expected.status, expected.statement, expected.boundary,
+        )
+
+
+def test_each_rule_in_flags_explains_itself(flags):
+    """Every rule says what counts, who is evaluable, its parameters, the statistic now and its
+    operating characteristics (or that they do not apply), in JSON read back from flags.json."""
+    trae = flags["severe_trae_rate"]["explanation"]
+    assert "grade ≥ 3" in trae["what_counts"] and "cycle 1" in trae["what_counts"]
+    assert "Apatinib mesylate" in trae["what_counts"] and "Anti-PD-1 antibody" in trae["what_counts"]
+    assert trae["who_is_evaluable"] == "Treated subjects who completed cycle 1 (28 days) or had the event."
+    assert trae["evaluable"] == 4
+    assert {p["key"]: p["value"] for p in trae["parameters"]} == {
+        "p_max": 0.35, "threshold": 0.9, "prior": [0.7, 1.3], "p_acceptable": 0.2, "max_subjects": 60,
+    }
+    assert trae["now"]["statistic"]["name"] == "posterior_probability"
+    assert [(row["scenario"], row["true_rate"]) for row in trae["operating_characteristics"]["rows"]] == [
+        ("acceptable", 0.2), ("unacceptable", 0.35),
+    ]
+    death = flags["related_death"]["explanation"]
+    assert "grade 5 (fatal)" in death["what_counts"]
+    assert death["operating_characteristics"]["applicable"] is False
+    assert death["operating_characteristics"]["note"].startswith("Not applicable")
 
 
 def test_history_accumulates_across_cuts(tmp_path):
@@ -65,8 +103,9 @@ def test_history_accumulates_across_cuts(tmp_path):
 
 
 def test_monitoring_path_keeps_the_steps_of_x():
-    import polars as pl
     from datetime import date
+
+    import polars as pl
 
     from signals.rules import _monitoring_path
 
