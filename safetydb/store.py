@@ -19,13 +19,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from validators.errors import InputError
+
 SQL_DIR = Path(__file__).with_name("sql")
 STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution", "stg_labs")
 DERIVED_MODELS = (
     "int_subject_dosing",
+    "int_subject_cycles",
+    "int_ae_cycles",
     "int_adverse_events",
     "int_ae_aesi",
+    "int_time_to_toxicity",
     "int_serious_events",
+    "int_graded_values",
 )
 TABLE_MODELS = (
     "t_overview",
@@ -41,10 +47,19 @@ TABLE_MODELS = (
 )
 # Reconciliation models: cross-source checks run after the derived models, each returning rows
 # in the shape of RECONCILIATION_COLUMNS; they become queries in queries.csv.
-RECONCILIATION_MODELS: tuple[str, ...] = ()
+RECONCILIATION_MODELS: tuple[str, ...] = (
+    "q_death_without_fatal_ae",
+    "q_fatal_ae_without_death",
+    "q_ae_action_without_exposure_change",
+    "q_exposure_change_without_ae_action",
+    "q_value_without_ae",
+    "q_ae_grade_below_value",
+)
 RECONCILIATION_COLUMNS = ("source", "record_key", "subject_id", "field", "value", "check", "problem", "fix")
 DATA_TABLES = ("subjects", "exposure", "adverse_events", "labs", "vitals")
 PARAMETER = re.compile(r"\$([a-z_]+)")
+SCHEMA_VERSION = 2  # the table layout in sql/schema.sql; a store with another layout is refused
+
 
 
 def toolkit_version() -> str:
@@ -78,6 +93,7 @@ class ModelParameters:
     cycle_mode: str = "calendar"
     anchor_agents: list[str] | None = None
     value_ae_window_days: int = 14
+    value_grade_min: int = 3
     dose_action_window_days: int = 7
 
     def as_dict(self) -> dict[str, object]:
@@ -92,6 +108,7 @@ class ModelParameters:
             "cycle_mode": self.cycle_mode,
             "anchor_agents": list(self.anchor_agents or []),
             "value_ae_window_days": self.value_ae_window_days,
+            "value_grade_min": self.value_grade_min,
             "dose_action_window_days": self.dose_action_window_days,
         }
 
@@ -119,8 +136,30 @@ class SafetyStore:
         self.connection = duckdb.connect(str(self.path))
         # Rows carry their source_row; no model relies on insertion order, so loads may run in parallel.
         self.connection.execute("SET preserve_insertion_order = false")
+        self._check_schema_version()
         self.connection.execute(read_model("schema"))
+        self.connection.execute(
+            "INSERT INTO store_info SELECT $version WHERE NOT EXISTS (SELECT 1 FROM store_info)",
+            {"version": SCHEMA_VERSION},
+        )
 
+    def _check_schema_version(self) -> None:
+        """Refuse a store written with another table layout rather than misread it."""
+        tables = {row[0] for row in self.connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if not tables:
+            return
+        found = None
+        if "store_info" in tables:
+            rows = self.connection.execute("SELECT schema_version FROM store_info").fetchall()
+            found = rows[0][0] if rows else None
+        if found != SCHEMA_VERSION:
+            self.connection.close()
+            raise InputError(
+                self.path,
+                None,
+                f"the store has table layout {found or 'from before layout versions'}; this toxwatch reads layout {SCHEMA_VERSION}",
+                "move the file aside (it keeps the old cuts) and run again: the sources are loaded into a new store",
+            )
     def close(self) -> None:
         self.connection.close()
 
@@ -139,8 +178,8 @@ class SafetyStore:
         config_sha256: str,
         input_sha256s: dict[str, str],
         dictionary: str,
-        clean: dict[str, pl.DataFrame],
-        quarantined: dict[str, pl.DataFrame],
+        records: dict[str, pl.DataFrame],
+        excluded: dict[str, pl.DataFrame],
         agent_ids: list[str],
     ) -> Cut:
         """Record a data cut and its rows; an identical cut already stored is left as it is."""
@@ -171,17 +210,17 @@ class SafetyStore:
                     "created": created_at,
                 },
             )
-            for table, frame in clean.items():
-                self._insert_clean(table, frame, cut_id, agent_ids)
-            for source, frame in quarantined.items():
-                self._insert_quarantine(source, frame, cut_id)
+            for table, frame in records.items():
+                self._insert_records(table, frame, cut_id, agent_ids)
+            for source, frame in excluded.items():
+                self._insert_excluded(source, frame, cut_id)
             self.connection.execute("COMMIT")
         except Exception:
             self.connection.execute("ROLLBACK")
             raise
         return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, created_at, True)
 
-    def _insert_clean(self, table: str, frame: pl.DataFrame, cut_id: str, agent_ids: list[str]) -> None:
+    def _insert_records(self, table: str, frame: pl.DataFrame, cut_id: str, agent_ids: list[str]) -> None:
         staged = frame.rename({"_row": "source_row"})
         if table == "adverse_events":
             attribution = pl.concat(
@@ -199,13 +238,15 @@ class SafetyStore:
             staged = staged.drop([c for c in staged.columns if c.startswith(("attribution_", "action_"))])
         self._insert_frame(table, staged, cut_id)
 
-    def _insert_quarantine(self, source: str, frame: pl.DataFrame, cut_id: str) -> None:
+    def _insert_excluded(self, source: str, frame: pl.DataFrame, cut_id: str) -> None:
+        """Records that could not be placed: kept as given, with their reasons, never counted."""
         if frame.is_empty():
             return
         record_columns = [c for c in frame.columns if c not in ("_row", "reasons")]
         rows = frame.select(
             pl.lit(source).alias("source"),
             pl.col("_row").alias("source_row"),
+            pl.col("subject_id") if "subject_id" in frame.columns else pl.lit(None, dtype=pl.String).alias("subject_id"),
             pl.struct(record_columns).struct.json_encode().alias("record_json"),
             pl.col("reasons"),
         )

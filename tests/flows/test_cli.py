@@ -12,7 +12,7 @@ def test_validate_exits_2_when_rows_were_queried(tmp_path, capsys):
     config = make_mini_trial(tmp_path / "t")
     assert main(["validate", str(config), "--out", str(tmp_path / "out")]) == 2
     out = capsys.readouterr().out
-    assert "adverse_events: 14 rows in = 9 clean + 5 quarantined" in out
+    assert "adverse_events: 14 rows in = 9 clean + 3 counted with queries + 2 excluded" in out
 
 
 def test_unusable_config_exits_1_with_one_message(tmp_path, capsys):

@@ -32,9 +32,9 @@ def test_report_renders_offline_with_flags_and_tables(report_path, tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     dom = result.stdout
-    assert "Stopping signals" in dom
+    assert "Stopping rules" in dom and "Expedited reporting" in dom
     assert "Any treatment-related death" in dom
-    assert dom.count("<svg") == 1  # the Bayesian rule's boundary chart
+    assert dom.count("<svg") == 2  # the Bayesian rule's boundary chart, the cumulative incidence chart
     assert "Overview of treatment-emergent adverse events" in dom
 
 

@@ -101,15 +101,21 @@ def test_acute_and_late_have_their_own_denominators(tables):
 
 
 def test_by_cycle(tables):
-    cycles = tables["t_by_cycle"].sort("cycle")
-    assert cycles["cycle"].to_list() == [1, 2, 3, 4]
-    # Dosed in the cycle: cycle 2 starts day 29 (S1, S2, S5 still dosed); cycle 4 starts day 85 (only S1).
-    assert cycles["denominator"].to_list() == [4, 3, 3, 1]
-    assert cycles["subjects"].to_list() == [4, 0, 0, 1]
-    first = row(cycles, cycle=1)
+    """Calendar cycles of 28 days from the first dose, only while on treatment (the last cycle
+    ends at the last dose). S1 (days 1-172) reaches cycle 7; S2 (days 1-60) cycle 3; S3 (days
+    1-18) cycle 1; S5 (days 1-61) cycle 3. On treatment: cycle 1 all 4, cycles 2-3 S1, S2, S5,
+    cycles 4-7 S1. TEAE onsets: cycle 1 AE1 (S1 d11), AE4 (S2 d27), AE6, AE7 (S3), AE8 (S5);
+    cycle 2 AE10, AE13 (S1 d51, d52), AE12 (S2 d46); cycle 4 AE3 (S1 d96), AE2 (S1 d112, grade 3).
+    After treatment: no TEAE starts after a last dose (AE5 is past S2's 30-day window);
+    denominator = treated subjects whose last dose is before the cut: all 4."""
+    cycles = tables["t_by_cycle"].sort("cycle", nulls_last=True)
+    assert cycles["cycle_label"].to_list() == ["1", "2", "3", "4", "5", "6", "7", "After treatment"]
+    assert cycles["denominator"].to_list() == [4, 3, 3, 1, 1, 1, 1, 4]
+    assert cycles["subjects"].to_list() == [4, 2, 0, 1, 0, 0, 0, 0]
+    first = row(cycles, cycle_label="1")
     assert [first[f"worst_grade_{g}"] for g in range(1, 6)] == [1, 1, 1, 0, 1]  # S5 1, S1 2, S2 3, S3 5
-    assert row(cycles, cycle=4)["worst_grade_3"] == 1  # S1: hypertension grade 3 on day 112
-    assert cycles["first_onset_subjects"].to_list() == [4, 0, 0, 0]
+    assert row(cycles, cycle_label="4")["worst_grade_3"] == 1  # S1: hypertension grade 3 on day 112
+    assert cycles["first_onset_subjects"].to_list() == [4, 0, 0, 0, 0, 0, 0, 0]
 
 
 def test_attribution_per_agent(tables):
