@@ -112,7 +112,7 @@ def evaluate_rule(store: SafetyStore, config: TrialConfig, rule) -> RuleResult:
     subjects = store.model("rule_subjects")
     definition = rule.event.model_dump()
     qualifying = events.select(
-        "ae_id", "subject_id", "ctcae_term", "other_specify", "grade",
+        "ae_id", "subject_id", "ctcae_term", "other_specify", "grade", "grade_reported",
         pl.col("onset_date").dt.to_string("%Y-%m-%d"), "study_day",
     ).to_dicts()
     evaluable = subjects.filter(pl.col("evaluable"))

@@ -192,3 +192,36 @@ def _row_counts(database: str) -> dict[str, int]:
             table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             for table in ("cuts", "subjects", "exposure", "adverse_events", "ae_attribution", "quarantine")
         }
+
+
+def test_other_specify_events_are_tabulated_by_their_text(tmp_path):
+    """Three "Respiratory, thoracic and mediastinal disorders - Other, specify" events whose texts
+    differ only in case and spacing ("Nasopharyngeal necrosis" for S1 and S5, "nasopharyngeal
+    NECROSIS " for S2) are one term, "Nasopharyngeal necrosis", under the catch-all's SOC; the
+    AESI set "necrosis" (other_specify = Nasopharyngeal necrosis) holds all three subjects; a
+    fourth with no text stays under the catch-all term. All onset while on treatment."""
+    config = make_mini_trial(tmp_path / "os")
+    catch_all = '"Respiratory, thoracic and mediastinal disorders - Other, specify"'
+    rows = [
+        f"OS1,S1,necrosis,{catch_all},Nasopharyngeal necrosis,3,2025-02-01,,N,,not_recovered,possible,unlikely,dose_not_changed,dose_not_changed,",
+        f"OS2,S2,necrosis,{catch_all},nasopharyngeal   NECROSIS ,2,2025-02-01,,N,,not_recovered,possible,unlikely,dose_not_changed,dose_not_changed,",
+        f"OS3,S5,necrosis,{catch_all},Nasopharyngeal necrosis,1,2025-05-10,,N,,not_recovered,possible,unlikely,dose_not_changed,dose_not_changed,",
+        f"OS4,S1,airway,{catch_all},,1,2025-02-02,,N,,not_recovered,unlikely,unlikely,dose_not_changed,dose_not_changed,",
+    ]
+    ae_file = config.parent / "adverse_events.csv"
+    ae_file.write_text(ae_file.read_text() + "\n".join(rows) + "\n")
+    loaded = ingest(config)
+    analyse(loaded)
+    from pathlib import Path
+
+    tables = read_tables(Path(loaded.out_dir) / "tables")
+    necrosis = row(tables["t_soc_term"], meddra_soc="Respiratory, thoracic and mediastinal disorders", term="Nasopharyngeal necrosis")
+    assert (necrosis["subjects"], necrosis["events"], necrosis["worst_grade_3"]) == (3, 3, 1)
+    unspecified = row(
+        tables["t_soc_term"], meddra_soc="Respiratory, thoracic and mediastinal disorders",
+        term="Respiratory, thoracic and mediastinal disorders - Other, specify",
+    )
+    assert unspecified["subjects"] == 1
+    assert row(tables["t_aesi"], aesi="necrosis")["subjects"] == 3
+    assert row(tables["t_acute_late"], phase="acute", term="Nasopharyngeal necrosis")["subjects"] == 3
+    assert row(tables["t_attribution"], agent="apatinib", term="Nasopharyngeal necrosis")["subjects"] == 3
