@@ -131,6 +131,7 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config) -> dict:
                {"subject_id": "Subject", "death_date": "Date", "study_day": "Study day", "death_cause": "Cause", "fatal_events": "Fatal AE", "treatment_related": "Treatment-related"}),
     ]
     incidence = tables["t_cumulative_incidence"].with_columns(
+        pl.col("month").map_elements(lambda month: f"{month:g}", return_dtype=pl.String),
         pl.when(pl.col("ci_lower").is_not_null())
         .then(pl.format("{} – {}", pl.col("ci_lower"), pl.col("ci_upper")))
         .alias("interval")
