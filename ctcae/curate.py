@@ -26,8 +26,9 @@ import polars as pl
 
 from ctcae.mapping import term_level_mapping
 from ctcae.workbook import read_workbook
+from ctcae.home import data_path
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "ctcae"
+DEFAULT_DATA_DIR = data_path("ctcae")
 CURATED_COLUMNS = ["ctcae_term", "meddra_soc", "meddra_code", "allowed_grades", "other_specify"]
 
 

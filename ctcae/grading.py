@@ -76,8 +76,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from ctcae.home import data_path
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "ctcae"
+DATA_DIR = data_path("ctcae")
 LAB_TESTS_FILE = DATA_DIR / "lab_tests.csv"
 CRITERIA_FILE_PREFIX = "grading_criteria_v"
 

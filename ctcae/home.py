@@ -1,4 +1,5 @@
-"""Per-user data folder of toxwatch (imported NCI dictionaries live here, not in the repository)."""
+"""Where toxwatch finds its files: the data it ships (curated CTCAE facts, generator profile,
+bundled trial) and the per-user folder (imported NCI dictionaries live there, not in the repository)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,14 @@ def toxwatch_home() -> Path:
 def ctcae_dir(home: Path | None = None) -> Path:
     """Folder holding imported CTCAE dictionaries and mappings (``<home>/ctcae``)."""
     return (toxwatch_home() if home is None else Path(home)) / "ctcae"
+
+
+SHIPPED_DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def data_path(*parts: str) -> Path:
+    """A file or folder of the data toxwatch ships, e.g. ``data_path("ctcae", "synonyms.csv")``.
+
+    The one place that knows where the shipped data lives; every module asks here.
+    """
+    return SHIPPED_DATA.joinpath(*parts)

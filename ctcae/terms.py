@@ -20,10 +20,11 @@ import polars as pl
 
 from ctcae.home import toxwatch_home
 from ctcae.workbook import read_provenance, terms_path
+from ctcae.home import data_path
 
 SUPPORTED_VERSIONS = ("5.0", "6.0")
 
-CURATED_DIR = Path(__file__).resolve().parents[1] / "data" / "ctcae"
+CURATED_DIR = data_path("ctcae")
 
 DICTIONARY_COLUMNS = ("ctcae_term", "meddra_soc", "meddra_code", "allowed_grades", "other_specify")
 DICTIONARY_SCHEMA = {

@@ -12,10 +12,10 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from ctcae.home import data_path
 
 EXIT_OK, EXIT_INPUT, EXIT_QUERIES = 0, 1, 2
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_TRIAL = REPO_ROOT / "data" / "trials" / "npc-apatinib-pd1" / "trial.toml"
+BUNDLED_TRIAL = data_path("trials", "npc-apatinib-pd1", "trial.toml")
 
 
 def _date(text: str) -> date:
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from validators.errors import InputError
+    from trial.errors import InputError
 
     try:
         return COMMANDS[args.command](args)
@@ -212,8 +212,8 @@ def _rules_check(args: argparse.Namespace) -> int:
     from safetydb.models import build_cut_models
     from safetydb.store import SafetyStore
     from signals.rules import evaluate_rules
-    from validators.errors import InputError
-    from validators.trial_config import load_trial_config
+    from trial.errors import InputError
+    from trial.config import load_trial_config
 
     config = load_trial_config(args.config)
     with SafetyStore(config.database_path) as store:

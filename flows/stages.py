@@ -21,14 +21,16 @@ from safetydb.models import build_cut_models, reconciliation_findings
 from safetydb.store import SafetyStore, toolkit_version
 from signals.expedited import evaluate_expedited
 from signals.flags import assemble_flags, evaluate_rules_with_exclusions
-from validators.trial_config import TrialConfig, load_trial_config
+from trial.config import TrialConfig, load_trial_config
 from validators.validate import QUERY_SCHEMA, ValidationResult, reconciliation_queries, validate_trial
 
 
 @dataclass
 class LoadedCut:
-    """What the ingest stage hands on: the cut, where its outputs go, and the row accounting."""
+    """What the ingest stage hands on: the trial config (read once per run), the cut, where its
+    outputs go, and the row accounting."""
 
+    config: TrialConfig
     config_path: str
     config_sha256: str
     trial_id: str
@@ -81,6 +83,7 @@ def ingest(
     queries = validation.queries
     queries.write_csv(out_dir / "queries.csv")
     return LoadedCut(
+        config=config,
         config_path=str(config.path),
         config_sha256=config.sha256,
         trial_id=config.id,
@@ -123,7 +126,7 @@ def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: 
 def analyse(loaded: LoadedCut) -> dict[str, object]:
     """Build the SQL models of the cut, export the tables, evaluate the stopping rules (flags.json)."""
     started = time.perf_counter()
-    config = load_trial_config(loaded.config_path)
+    config = loaded.config
     out_dir = Path(loaded.out_dir)
     cut_date = date.fromisoformat(loaded.cut_date)
     with SafetyStore(loaded.database_path) as store:
@@ -176,7 +179,8 @@ def render(loaded: LoadedCut) -> list[str]:
     """Render the reports of the cut from its output folder."""
     from reports.render import render_reports
 
-    return [str(path) for path in render_reports(Path(loaded.out_dir), loaded_cut=asdict(loaded))]
+    summary = {name: value for name, value in asdict(loaded).items() if name != "config"}
+    return [str(path) for path in render_reports(Path(loaded.out_dir), loaded_cut=summary, config=loaded.config)]
 
 
 def write_manifest(loaded: LoadedCut, *, reports: list[str], timings: dict[str, float], reconciliation_queries: int = 0) -> Path:

@@ -43,12 +43,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SYNTH_DATA_DIR = REPO_ROOT / "data" / "synth"
+from ctcae.home import data_path
+
+SYNTH_DATA_DIR = data_path("synth")
 AE_PROFILE_PATH = SYNTH_DATA_DIR / "ae_profile.csv"
 LAB_REFERENCE_PATH = SYNTH_DATA_DIR / "lab_reference.csv"
 PARAMETERS_PATH = SYNTH_DATA_DIR / "trial_parameters.toml"
-BUNDLED_TRIAL_DIR = REPO_ROOT / "data" / "trials" / "npc-apatinib-pd1"
+BUNDLED_TRIAL_DIR = data_path("trials", "npc-apatinib-pd1")
 BUNDLED_CONFIG_PATH = BUNDLED_TRIAL_DIR / "trial.toml"
 
 DEFAULT_DATA_CUTOFF = date(2026, 6, 30)
@@ -1701,7 +1702,7 @@ def generate_trial(n_subjects: int, seed: int, out_dir: Path, *, data_cutoff: da
     if not 0.0 <= error_rate <= 0.5:
         raise ValueError(f"error_rate must be between 0 and 0.5, got {error_rate!r}")
     if not BUNDLED_CONFIG_PATH.exists():
-        raise FileNotFoundError(f"bundled trial config not found: {BUNDLED_CONFIG_PATH.relative_to(REPO_ROOT)}")
+        raise FileNotFoundError(f"bundled trial config not found: {BUNDLED_CONFIG_PATH}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from reports.plots import boundary_chart, cumulative_incidence_chart
 from safetydb.export import read_tables
+from trial.config import TrialConfig
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -59,7 +60,7 @@ def _denominator(frame: pl.DataFrame) -> int | None:
     return None
 
 
-def _windows(config) -> dict[str, str]:
+def _windows(config: TrialConfig) -> dict[str, str]:
     """The windows the tables use, in the words their notes print."""
     model = config.model
     teae_end = config.teae_end_days
@@ -81,7 +82,7 @@ def _windows(config) -> dict[str, str]:
     }
 
 
-def dsmb_context(out_dir: Path, loaded_cut: dict, config) -> dict:
+def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
     tables = read_tables(out_dir / "tables")
     flags = json.loads((out_dir / "flags.json").read_text(encoding="utf-8"))
     cut_date = loaded_cut["cut_date"]
@@ -179,10 +180,7 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config) -> dict:
     }
 
 
-def render_reports(out_dir: Path, *, loaded_cut: dict) -> list[Path]:
-    from validators.trial_config import load_trial_config
-
-    config = load_trial_config(loaded_cut["config_path"])
+def render_reports(out_dir: Path, *, loaded_cut: dict, config: TrialConfig) -> list[Path]:
     env = environment()
     context = dsmb_context(out_dir, loaded_cut, config) | {"trial_title": config.model.trial.title}
     html = env.get_template("dsmb.html.j2").render(**context)

@@ -16,7 +16,7 @@ from safetydb.store import (
     ModelParameters,
     SafetyStore,
 )
-from validators.trial_config import TrialConfig
+from trial.config import TrialConfig
 
 
 def model_parameters(config: TrialConfig, cut_id: str, cut_date: date) -> ModelParameters:

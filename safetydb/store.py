@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from validators.errors import InputError
+from trial.errors import InputError
 
 SQL_DIR = Path(__file__).with_name("sql")
 STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution", "stg_labs")

@@ -7,7 +7,7 @@ to both agents and listed in apatinib's RSI alone is a SUSAR, unexpected for the
 antibody. An event is unexpected for an agent when no entry of the agent's RSI matches it, or
 when it is more severe than the matching entry's expected maximum grade; a fatal or
 life-threatening outcome counts as grade 5 or 4 whatever grade was recorded, so it is unexpected
-unless the RSI lists that outcome (the default maximum is in ``validators.trial_config``).
+unless the RSI lists that outcome (the default maximum is in ``trial.config``).
 
 Day 0 is the date the sponsor became aware. The report is due 7 calendar days later when the
 event is fatal or life-threatening, 15 days otherwise; it is on time when submitted on or before
@@ -26,7 +26,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from safetydb.store import SafetyStore
-from validators.trial_config import RsiEntry, TrialConfig
+from trial.config import RsiEntry, TrialConfig
 
 SAE_COLUMNS = (
     "ae_id", "subject_id", "ctcae_term", "other_specify", "grade", "serious_criteria", "awareness_date",

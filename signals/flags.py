@@ -16,7 +16,7 @@ import polars as pl
 from safetydb.store import SafetyStore
 from signals.expedited import expedited_flags, reporting_compliance
 from signals.rules import STATUS_ORDER, RuleResult, evaluate_rule, rule_status
-from validators.trial_config import EventCountRule, TrialConfig
+from trial.config import EventCountRule, TrialConfig
 
 
 @dataclass(frozen=True)

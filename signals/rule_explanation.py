@@ -37,7 +37,7 @@ from signals.rule_status import (
     planned_size,
     rule_boundary,
 )
-from validators.trial_config import (
+from trial.config import (
     BayesRule,
     EventCountRule,
     EventDefinition,

@@ -41,7 +41,7 @@ from signals.boundary_at_n import (
 )
 from signals.calibrated import sprt_slopes
 from signals.looks import whole_number
-from validators.trial_config import (
+from trial.config import (
     BayesRule,
     EventCountRule,
     PocockRule,

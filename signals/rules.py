@@ -19,7 +19,7 @@ from safetydb.store import SafetyStore
 from signals.boundary_at_n import boundary_curve_to
 from signals.rule_explanation import explain_rule
 from signals.rule_status import RuleStatus, rule_boundary, rule_status
-from validators.trial_config import EventCountRule, TrialConfig
+from trial.config import EventCountRule, TrialConfig
 
 __all__ = [
     "STATUS_ORDER",

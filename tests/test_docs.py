@@ -5,7 +5,7 @@ import re
 from safetydb.export import COMPUTED_TABLES
 from safetydb.store import TABLE_MODELS
 from tests.conftest import REPO_ROOT
-from validators.trial_config import TrialConfigModel
+from trial.config import TrialConfigModel
 
 
 def test_every_table_is_documented():

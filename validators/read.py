@@ -12,8 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from validators.errors import InputError
-from validators.trial_config import TrialConfig
+from trial.errors import InputError
+from trial.config import TrialConfig
 
 ROW = "_row"  # line number in the source file (header = line 1), or record position for Parquet
 

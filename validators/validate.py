@@ -22,7 +22,7 @@ from validators.read import ROW, RawSource, read_source
 from validators.checks import FRAME_CHECKS, consequence_of, fix_for
 from validators.readings import null_failed_values, read_conservatively
 from validators.schemas import SCHEMAS
-from validators.trial_config import TrialConfig
+from trial.config import TrialConfig
 
 SOURCE_ORDER = ("subjects", "exposure", "adverse_events", "labs", "vitals")
 RECORD_KEYS = {

@@ -41,7 +41,7 @@ from flows.stages import ingest
 from safetydb.models import build_cut_models
 from safetydb.store import SafetyStore, model_grain
 from tests.conftest import BUNDLED_CONFIG, make_mini_trial
-from validators.trial_config import load_trial_config
+from trial.config import load_trial_config
 
 DAY_1 = date(2025, 1, 1)
 CUT_DAY = 120

@@ -259,7 +259,7 @@ def test_mini_trial(tmp_path):
     from flows.stages import ingest
     from safetydb.models import build_cut_models, model_parameters
     from tests.conftest import make_mini_trial
-    from validators.trial_config import load_trial_config
+    from trial.config import load_trial_config
 
     loaded = ingest(make_mini_trial(tmp_path / "mini"))
     config = load_trial_config(loaded.config_path)

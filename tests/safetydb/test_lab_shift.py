@@ -34,7 +34,7 @@ from safetydb.lab_grades import derive_lab_grades
 from safetydb.models import build_cut_models
 from safetydb.store import SafetyStore
 from tests.conftest import make_mini_trial
-from validators.trial_config import load_trial_config
+from trial.config import load_trial_config
 
 LABS = """subject_id,collection_date,test_code,value,unit,lln,uln
 S1,2025-01-02,ALT,60,U/L,,40

@@ -51,7 +51,7 @@ from safetydb.lab_grades import derive_vital_grades
 from safetydb.models import build_cut_models, model_parameters, reconciliation_findings
 from safetydb.store import RECONCILIATION_COLUMNS, SafetyStore, model_grain
 from tests.conftest import make_mini_trial
-from validators.trial_config import load_trial_config
+from trial.config import load_trial_config
 from validators.validate import validate_trial
 
 LABS = """subject_id,collection_date,test_code,value,unit,lln,uln

@@ -140,7 +140,7 @@ def test_aesi_and_deaths(tables):
 @pytest.mark.parametrize("model", STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS)
 def test_every_model_grain_is_unique(mini_run, model):
     from safetydb.models import build_cut_models
-    from validators.trial_config import load_trial_config
+    from trial.config import load_trial_config
 
     config = load_trial_config(mini_run.config_path)
     with SafetyStore(mini_run.database_path) as store:

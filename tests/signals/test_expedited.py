@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from signals.expedited import ClockRules, expedited_flags, expedited_reports, reporting_compliance
-from validators.trial_config import Expedited
+from trial.config import Expedited
 
 CUT = date(2025, 3, 20)
 RSI = {

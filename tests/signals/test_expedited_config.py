@@ -13,8 +13,8 @@ import pytest
 
 from signals.expedited import expedited_reports
 from tests.conftest import BUNDLED_CONFIG, REPO_ROOT
-from validators.errors import InputError
-from validators.trial_config import DEFAULT_EXPECTED_MAX_GRADE, Expedited, RsiEntry, load_trial_config
+from trial.errors import InputError
+from trial.config import DEFAULT_EXPECTED_MAX_GRADE, Expedited, RsiEntry, load_trial_config
 
 HEPATITIS = '{ term = "Hepatobiliary disorders - Other, specify", specify = "Immune-mediated hepatitis" }'
 

@@ -28,7 +28,7 @@ from tests.signals.test_rule_status import (
     sprt_rule,
     toxbdry_rule,
 )
-from validators.trial_config import (
+from trial.config import (
     BayesRule,
     EventCountRule,
     PocockRule,

@@ -16,7 +16,7 @@ from scipy import stats
 
 from signals.boundary_at_n import boundary_at_n, boundary_curve_to
 from signals.rule_status import RuleStatus, rule_boundary, rule_status
-from validators.trial_config import (
+from trial.config import (
     BayesRule,
     EventCountRule,
     PocockRule,

@@ -58,7 +58,7 @@ def test_evaluate_rule_takes_its_status_from_rule_status(flags):
     """evaluate_rule counts (n, x) on the cut; the status and statement are rule_status's."""
     from signals.rule_status import rule_status
     from tests.conftest import BUNDLED_CONFIG
-    from validators.trial_config import load_trial_config
+    from trial.config import load_trial_config
 
     rules = {rule.id: rule for rule in load_trial_config(BUNDLED_CONFIG).model.stopping_rules}
     for rule_id, flagged in flags.items():

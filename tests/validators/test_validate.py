@@ -5,8 +5,8 @@ import pytest
 
 from ctcae.terms import load_curated_dictionary
 from tests.conftest import make_mini_trial
-from validators.errors import InputError
-from validators.trial_config import load_trial_config
+from trial.errors import InputError
+from trial.config import load_trial_config
 from validators.validate import validate_trial
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ctcae.attribution import DEFAULT_RELATED_LEVELS, validate_related_levels
-from validators.errors import InputError
+from trial.errors import InputError
 SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
 
 

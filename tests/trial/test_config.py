@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BUNDLED_CONFIG
-from validators.errors import InputError
-from validators.trial_config import load_trial_config
+from trial.errors import InputError
+from trial.config import load_trial_config
 
 
 def write(tmp_path: Path, text: str) -> Path:
