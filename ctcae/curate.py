@@ -29,7 +29,6 @@ from ctcae.workbook import read_workbook
 from ctcae.home import data_path
 
 DEFAULT_DATA_DIR = data_path("ctcae")
-CURATED_COLUMNS = ["ctcae_term", "meddra_soc", "meddra_code", "allowed_grades", "other_specify"]
 
 
 def curated_names(path: Path) -> list[str]:

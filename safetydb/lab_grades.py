@@ -23,13 +23,6 @@ from ctcae.baseline import baseline_as_normal
 from ctcae.grading import grade_blood_pressure, grade_frame, supported_versions
 
 ROW = "_row"
-GRADE_COLUMNS = {
-    "baseline": pl.Float64,
-    "is_baseline": pl.Boolean,
-    "toxicity_term": pl.String,
-    "toxicity_grade": pl.Int64,
-    "gradable": pl.Boolean,
-}
 VITAL_GRADE_COLUMNS = {
     "toxicity_term": pl.String,
     "toxicity_grade": pl.Int64,

@@ -56,7 +56,6 @@ RECONCILIATION_MODELS: tuple[str, ...] = (
     "q_ae_grade_below_value",
 )
 RECONCILIATION_COLUMNS = ("source", "record_key", "subject_id", "field", "value", "check", "problem", "fix")
-DATA_TABLES = ("subjects", "exposure", "adverse_events", "labs", "vitals")
 PARAMETER = re.compile(r"\$([a-z_]+)")
 SCHEMA_VERSION = 2  # the table layout in sql/schema.sql; a store with another layout is refused
 

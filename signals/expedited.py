@@ -302,7 +302,7 @@ def evaluate_expedited(store: SafetyStore, config: TrialConfig, cut_date: date) 
     """The expedited-report listing of a cut, from the models built in ``store``."""
     expedited = config.model.expedited
     return expedited_reports(
-        store.model("int_serious_events"),
+        store.model("int_serious_events").select(SAE_COLUMNS),
         store.model("stg_ae_attribution").select(ATTRIBUTION_COLUMNS),
         reference_safety_information=expedited.reference_safety_information,
         cut_date=cut_date,
