@@ -28,7 +28,7 @@ design). The rule that applies at n:
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from signals.calibrated import bayes_boundary_at, pocock_boundary, sprt_boundary
 from signals.looks import whole_number
@@ -60,15 +60,7 @@ class BoundaryAtN:
     nominal_level: float | None
 
     def to_dict(self) -> dict:
-        return {
-            "n": self.n,
-            "stop_above": self.stop_above,
-            "basis": self.basis,
-            "look": self.look,
-            "next_look": self.next_look,
-            "planned_size": self.planned_size,
-            "nominal_level": self.nominal_level,
-        }
+        return asdict(self)
 
 
 def check_sample_size(n, *, name: str = "n") -> int:

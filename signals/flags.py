@@ -8,7 +8,7 @@ the rules with, for each rule, whether counting them the worst way would change 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 
 import polars as pl
@@ -29,12 +29,7 @@ class WorstCase:
     changes_status: bool
 
     def to_dict(self) -> dict:
-        return {
-            "evaluable": self.evaluable,
-            "events": self.events,
-            "status": self.status,
-            "changes_status": self.changes_status,
-        }
+        return asdict(self)
 
 
 def excluded_adverse_events(store: SafetyStore, cut_id: str) -> pl.DataFrame:

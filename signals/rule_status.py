@@ -26,7 +26,7 @@ result carries a warning: the planned operating characteristics no longer descri
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from scipy import stats
@@ -77,18 +77,7 @@ class RuleStatus:
     warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {
-            "status": self.status,
-            "statement": self.statement,
-            "n": self.n,
-            "x": self.x,
-            "boundary": self.boundary,
-            "statistic": self.statistic,
-            "planned_size": self.planned_size,
-            "basis": self.basis,
-            "look": self.look,
-            "warnings": list(self.warnings),
-        }
+        return asdict(self) | {"warnings": list(self.warnings)}
 
 
 # --------------------------------------------------------------------------------------------
