@@ -7,7 +7,7 @@ treatment) has no earlier baseline: it is graded as if its own baseline were nor
 x ULN / x LLN. Graded against itself instead, a baseline ALT of 2.5 x ULN would meet the
 abnormal branch at 1.0 x baseline and come out grade 0.
 
-The evaluator (``ctcae.grading``) takes one baseline number per result, so this module gives the
+The evaluator (``ctcae.grade_value``) takes one baseline number per result, so this module gives the
 number that makes the evaluator read the pre-treatment result that way:
 
 * a test with baseline-conditioned bands whose direction is "high" (v5.0: ALT, AST, ALP,
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ctcae.grading import criteria_table
+from ctcae.criteria import criteria_table
 
 
 def baseline_as_normal(

@@ -1,7 +1,7 @@
 """CTCAE grades of lab results and blood pressure, derived once when a data cut is stored and kept with it.
 
 Grading happens here, on the clean Polars frames, rather than in SQL: the criteria are data read
-by the one evaluator in ``ctcae.grading``. Storing the grades with the cut means a past cut is
+by the one evaluator in ``ctcae.grade_value``. Storing the grades with the cut means a past cut is
 re-reported with the grades it was reported with.
 
 Labs. Baseline = the subject's last result (with a value) of the same test on or before the first
@@ -12,7 +12,7 @@ CTCAE's "baseline normal / abnormal" branches describe a change from baseline an
 to it (``ctcae.baseline``).
 
 Vital signs. Systolic and diastolic pressure of one reading give the CTCAE Hypertension grade
-(``ctcae.grading.grade_blood_pressure``: the worse of the two; grades 4-5 are clinical).
+(``ctcae.grade_value.grade_blood_pressure``: the worse of the two; grades 4-5 are clinical).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from __future__ import annotations
 import polars as pl
 
 from ctcae.baseline import baseline_as_normal
-from ctcae.grading import grade_blood_pressure, grade_frame, supported_versions
+from ctcae.criteria import supported_versions
+from ctcae.grade_frame import grade_frame
+from ctcae.grade_value import grade_blood_pressure
 
 ROW = "_row"
 VITAL_GRADE_COLUMNS = {

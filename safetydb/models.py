@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from ctcae.grading import criteria_table, supported_versions
+from ctcae.criteria import criteria_table, supported_versions
 from safetydb.store import (
     DERIVED_MODELS,
     RECONCILIATION_COLUMNS,

@@ -8,7 +8,7 @@ the other tests use no baseline.
 import polars as pl
 
 from ctcae.baseline import baseline_as_normal
-from ctcae.grading import grade
+from ctcae.grade_value import grade
 
 
 def test_stand_in_baseline_per_test():

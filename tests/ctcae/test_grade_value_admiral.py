@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import pytest
 
-from ctcae.grading import grade
+from ctcae.grade_value import grade
 from tests.conftest import reference_path
 
 ADMIRAL_SI_FILE = "atoxgr_criteria_ctcv5.csv"

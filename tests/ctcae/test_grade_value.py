@@ -6,24 +6,12 @@ grade text, not computed from the criteria file.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 
-import polars as pl
 import pytest
 
-from ctcae.grading import (
-    SUPPORTED_TESTS,
-    GradeResult,
-    criteria_table,
-    grade,
-    grade_blood_pressure,
-    grade_frame,
-    lab_test_catalogue,
-    supported_versions,
-)
-from tests.conftest import reference_path
+from ctcae.criteria import SUPPORTED_TESTS, criteria_table, lab_test_catalogue
+from ctcae.grade_value import GradeResult, grade, grade_blood_pressure
 
 ALT_TERM = "Alanine aminotransferase increased"
 
@@ -649,100 +637,3 @@ def test_not_gradable_result_to_dict_has_no_nan():
     assert data["value"] is None and data["grade"] is None and data["gradable"] is False
     json.dumps(data, allow_nan=False)
     json.dumps(grade_blood_pressure(None, 104).to_dict(), allow_nan=False)
-
-
-# --- Frames ------------------------------------------------------------------------------------
-
-def labs_frame() -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "subject_id": ["S1", "S1", "S2", "S2", "S3", "S3", "S4", "S4", "S5"],
-            "collection_date": ["2024-01-02"] * 9,
-            "test_code": ["ALT", "PLT", "K", "K", "TSH", "BILI", "UPROT_DIP", "HGB", "NEUT"],
-            "value": [130.0, 60.0, 3.2, 6.1, 5.0, 1.81, 2.0, 95.0, 1.8],
-            "unit": ["U/L", "10^9/L", "mmol/L", "mmol/L", "mIU/L", "mg/dL", "dipstick", "g/L", "10^9/L"],
-            "lln": [None, 150.0, 3.5, 3.5, 0.4, None, None, 120.0, None],
-            "uln": [40.0, 400.0, 5.1, 5.1, 4.0, 1.2, None, 160.0, None],
-            "baseline": [20.0, None, None, None, None, 0.6, None, None, None],
-        }
-    )
-
-
-def test_grade_frame_adds_the_grading_columns():
-    graded = grade_frame(labs_frame())
-    assert graded.columns == labs_frame().columns + ["ctcae_term", "grade", "gradable", "reason", "criterion"]
-    assert graded.schema["grade"] == pl.Int64
-    assert graded.schema["gradable"] == pl.Boolean
-    assert graded["grade"].to_list() == [2, 2, 1, 3, None, 2, 2, 2, None]
-    assert graded["ctcae_term"].to_list() == [
-        ALT_TERM, "Platelet count decreased", "Hypokalemia", "Hyperkalemia", None,
-        "Blood bilirubin increased", "Proteinuria", "Anemia", "Neutrophil count decreased",
-    ]
-    assert graded["gradable"].to_list() == [True, True, True, True, False, True, True, True, False]
-    assert graded["reason"][4] == "no CTCAE v5.0 grading criteria for test 'TSH'"
-    assert graded["reason"][8] == "LLN missing; Neutrophil count decreased could be grade 0 or 1"
-
-
-def test_grade_frame_agrees_with_grade_row_by_row():
-    frame = labs_frame()
-    graded = grade_frame(frame)
-    for row in graded.iter_rows(named=True):
-        if row["test_code"] == "TSH":
-            continue
-        single = grade(
-            row["test_code"], row["value"], uln=row["uln"], lln=row["lln"], baseline=row["baseline"], unit=row["unit"]
-        )
-        assert (row["grade"], row["ctcae_term"], row["reason"], row["criterion"]) == (
-            single.grade, single.ctcae_term, single.reason, single.criterion
-        )
-
-
-def test_grade_frame_without_baseline_column():
-    graded = grade_frame(labs_frame().drop("baseline"))
-    # 3.25 x ULN: grade 2 if the baseline was normal, 0 or 1 against an abnormal baseline
-    assert graded["reason"][0] == "baseline missing; Alanine aminotransferase increased could be grade 0, 1 or 2"
-    assert graded["grade"][1] == 2
-
-
-def test_grade_frame_requires_test_code_and_value():
-    with pytest.raises(ValueError, match="value"):
-        grade_frame(labs_frame().drop("value"))
-
-
-def test_grade_frame_empty():
-    graded = grade_frame(labs_frame().head(0))
-    assert graded.height == 0
-    assert "grade" in graded.columns
-
-
-# --- The criteria data -------------------------------------------------------------------------
-
-def test_supported_tests_match_the_catalogue_and_the_criteria():
-    assert tuple(lab_test_catalogue()) == SUPPORTED_TESTS
-    assert set(criteria_table()["test_code"].unique()) == set(SUPPORTED_TESTS)
-    assert supported_versions() == ("5.0",)
-
-
-def test_every_criteria_row_has_a_source_note_and_numeric_cut_points():
-    table = criteria_table()
-    assert table["source_note"].null_count() == 0
-    assert table.filter(pl.col("lower_reference").is_null() & pl.col("upper_reference").is_null()).height == 0
-    assert table.filter(pl.col("lower_reference").is_not_null() & pl.col("lower_factor").is_null()).height == 0
-    assert table.filter(pl.col("upper_reference").is_not_null() & pl.col("upper_factor").is_null()).height == 0
-
-
-def test_criteria_terms_and_grades_exist_in_ctcae_v5():
-    path = reference_path("ctcae", "CTCAE_v5.0_terms.csv")
-    with path.open(newline="", encoding="utf-8") as handle:
-        allowed = {row["ctcae_term"]: set(row["allowed_grades"].split(",")) for row in csv.DictReader(handle)}
-    for row in criteria_table().iter_rows(named=True):
-        assert row["ctcae_term"] in allowed, row["ctcae_term"]
-        assert str(row["grade"]) in allowed[row["ctcae_term"]], row
-
-
-def test_criteria_table_columns():
-    table = criteria_table("5.0")
-    assert table.columns[:3] == ["ctcae_term", "test_code", "grade"]
-    assert set(table["direction"].unique()) == {"high", "low"}
-    assert set(table["baseline_condition"].unique()) == {"any", "normal", "abnormal"}
-    assert not math.isnan(table["lower_factor"].drop_nulls().sum())

@@ -1,9 +1,10 @@
 """grade_frame (vectorised) against grade (one value at a time), field by field.
 
-The random frame is built from the criteria table itself: for every row a test, a unit, LLN /
-ULN / baseline (sometimes missing), and a value just below, exactly at or just above one of the
-test's cut-points for those references. Every row's result from grade_frame must be exactly
-what grade() returns for that row.
+A hand-typed frame checks the columns grade_frame adds and their values. Then a random frame is
+built from the criteria table itself: for every row a test, a unit, LLN / ULN / baseline
+(sometimes missing), and a value just below, exactly at or just above one of the test's
+cut-points for those references. Every row's result from grade_frame must be exactly what
+grade() returns for that row.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ctcae.grading import SUPPORTED_TESTS, criteria_table, grade, grade_frame, lab_test_catalogue
+from ctcae.criteria import SUPPORTED_TESTS, criteria_table, lab_test_catalogue
+from ctcae.grade_frame import grade_frame
+from ctcae.grade_value import grade
 
 FIELDS = ("ctcae_term", "grade", "gradable", "reason", "criterion")
+ALT_TERM = "Alanine aminotransferase increased"
 VERSION = "5.0"
 RELATIVE_STEPS = (-1e-6, 0.0, 1e-6)
 
@@ -34,6 +38,72 @@ TEST_ALIASES = ["alt", " ALT ", "Platelet count", "Hypokalemia", "Hyperkalemia",
 # Not gradable: unknown test, a term of several tests, no test code.
 UNKNOWN_TESTS = ["TSH", "Hypertension", "", "  ", None]
 
+
+# --- A hand-typed frame ------------------------------------------------------------------------
+
+def labs_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "subject_id": ["S1", "S1", "S2", "S2", "S3", "S3", "S4", "S4", "S5"],
+            "collection_date": ["2024-01-02"] * 9,
+            "test_code": ["ALT", "PLT", "K", "K", "TSH", "BILI", "UPROT_DIP", "HGB", "NEUT"],
+            "value": [130.0, 60.0, 3.2, 6.1, 5.0, 1.81, 2.0, 95.0, 1.8],
+            "unit": ["U/L", "10^9/L", "mmol/L", "mmol/L", "mIU/L", "mg/dL", "dipstick", "g/L", "10^9/L"],
+            "lln": [None, 150.0, 3.5, 3.5, 0.4, None, None, 120.0, None],
+            "uln": [40.0, 400.0, 5.1, 5.1, 4.0, 1.2, None, 160.0, None],
+            "baseline": [20.0, None, None, None, None, 0.6, None, None, None],
+        }
+    )
+
+
+def test_grade_frame_adds_the_grading_columns():
+    graded = grade_frame(labs_frame())
+    assert graded.columns == labs_frame().columns + ["ctcae_term", "grade", "gradable", "reason", "criterion"]
+    assert graded.schema["grade"] == pl.Int64
+    assert graded.schema["gradable"] == pl.Boolean
+    assert graded["grade"].to_list() == [2, 2, 1, 3, None, 2, 2, 2, None]
+    assert graded["ctcae_term"].to_list() == [
+        ALT_TERM, "Platelet count decreased", "Hypokalemia", "Hyperkalemia", None,
+        "Blood bilirubin increased", "Proteinuria", "Anemia", "Neutrophil count decreased",
+    ]
+    assert graded["gradable"].to_list() == [True, True, True, True, False, True, True, True, False]
+    assert graded["reason"][4] == "no CTCAE v5.0 grading criteria for test 'TSH'"
+    assert graded["reason"][8] == "LLN missing; Neutrophil count decreased could be grade 0 or 1"
+
+
+def test_grade_frame_agrees_with_grade_row_by_row():
+    frame = labs_frame()
+    graded = grade_frame(frame)
+    for row in graded.iter_rows(named=True):
+        if row["test_code"] == "TSH":
+            continue
+        single = grade(
+            row["test_code"], row["value"], uln=row["uln"], lln=row["lln"], baseline=row["baseline"], unit=row["unit"]
+        )
+        assert (row["grade"], row["ctcae_term"], row["reason"], row["criterion"]) == (
+            single.grade, single.ctcae_term, single.reason, single.criterion
+        )
+
+
+def test_grade_frame_without_baseline_column():
+    graded = grade_frame(labs_frame().drop("baseline"))
+    # 3.25 x ULN: grade 2 if the baseline was normal, 0 or 1 against an abnormal baseline
+    assert graded["reason"][0] == "baseline missing; Alanine aminotransferase increased could be grade 0, 1 or 2"
+    assert graded["grade"][1] == 2
+
+
+def test_grade_frame_requires_test_code_and_value():
+    with pytest.raises(ValueError, match="value"):
+        grade_frame(labs_frame().drop("value"))
+
+
+def test_grade_frame_empty():
+    graded = grade_frame(labs_frame().head(0))
+    assert graded.height == 0
+    assert "grade" in graded.columns
+
+
+# --- Random frames around every cut-point ------------------------------------------------------
 
 def expected(row: dict) -> tuple:
     """What grade() says for a frame row; unknown or missing tests as grade_frame documents them."""
