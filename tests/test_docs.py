@@ -38,3 +38,26 @@ def test_every_reconciliation_check_is_documented():
     text = (REPO_ROOT / "docs" / "validation.md").read_text()
     for model in RECONCILIATION_MODELS:
         assert f"| `{model.removeprefix('q_')}` |" in text, model
+
+
+def test_source_column_tables_are_generated_from_the_models():
+    """docs/sources.md holds, for each source, the column table validators.contract derives from its
+    Pandera model (rewrite with `uv run python -m validators.contract`), under the model's heading."""
+    from validators import contract
+    from validators.schemas import SCHEMAS
+
+    text = (REPO_ROOT / "docs" / "sources.md").read_text()
+    for source in SCHEMAS:
+        assert contract.heading(source) in text, source
+        assert contract.documented_block(text, source) == contract.generated_block(source), (
+            f"docs/sources.md: the {source} table differs from validators/schemas.py; run `uv run python -m validators.contract`"
+        )
+
+
+def test_every_documented_check_is_declared():
+    """No row of docs/validation.md's check table names a check that validators/checks.py does not declare."""
+    from validators.checks import FRAME_CHECKS
+
+    text = (REPO_ROOT / "docs" / "validation.md").read_text()
+    documented = set(re.findall(r"^\| `(\w+)` \| `\w+` \|", text, flags=re.M))
+    assert documented == set(FRAME_CHECKS)

@@ -8,9 +8,11 @@ House rule: a doubtful record is never dropped from safety counts. A check eithe
   date), so it cannot be counted; it is kept in the store's quarantine, queried, and the
   report says how many there are and whether they could change a stopping rule.
 
-Frame-level checks are declared here by the name of their Pandera check (``validators/schemas.py``);
-column-level failures (missing, not a date, not an allowed value, out of range) by source and
-field. ``docs/validation.md`` lists the same table for readers; a test holds the two together.
+Checks on whole records are declared here whole: name, field, problem text, consequence and
+fix. The Pandera models (``validators/schemas.py``) hold only each check's rule and take its
+problem text from here. Column-level failures (missing, not a date, not an allowed value, out of
+range) are declared by source and field, their fixes by check type. ``docs/validation.md`` lists
+the same table for readers; a test holds the two together.
 """
 
 from __future__ import annotations
@@ -29,8 +31,15 @@ class Consequence:
 
 @dataclass(frozen=True)
 class FrameCheck:
+    """Everything about one check on whole records, in one place.
+
+    ``error`` is the problem text of its query; the Pandera models (``validators/schemas.py``)
+    take it from here, so the check's rule is the only thing written there.
+    """
+
     name: str
     field: str  # the column a data manager should look at
+    error: str  # the problem, as the query says it
     consequence: Consequence
     fix: str
 
@@ -45,54 +54,110 @@ def _exclude(reason: str) -> Consequence:
 
 KEPT_AS_MISSING = _count("counted; the value is treated as missing")
 KEPT_AS_GIVEN = _count("counted as given")
+NOT_GRADED = _count("counted; the value is not graded")
 
 FRAME_CHECKS: dict[str, FrameCheck] = {
     check.name: check
     for check in (
         # subjects
-        FrameCheck("death_after_enrolment", "death_date", _count("counted; the death is counted as given"),
+        FrameCheck("death_after_enrolment", "death_date", "death_date is before enrolment_date",
+                   _count("counted; the death is counted as given"),
                    "correct death_date or enrolment_date"),
-        FrameCheck("death_has_cause", "death_cause", _count("counted; a death with no date is not dated, a cause with no date is kept"),
+        FrameCheck("death_has_cause", "death_cause", "death_date and death_cause must be given together",
+                   _count("counted; a death with no date is not dated, a cause with no date is kept"),
                    "enter both death_date and death_cause"),
+        FrameCheck("end_of_treatment_has_reason", "end_of_treatment_reason",
+                   "end_of_treatment_date and end_of_treatment_reason must be given together",
+                   _count("counted; a date with no reason ends treatment with the reason unknown, a reason with no date is not used"),
+                   "enter both end_of_treatment_date and end_of_treatment_reason, or neither while the subject is on treatment"),
         # records that belong to a subject
-        FrameCheck("subject_known", "subject_id", _exclude("the subject is not in the subjects file"),
+        FrameCheck("subject_known", "subject_id",
+                   "subject_id is not among the subjects (absent from the subjects file, or its row there is excluded)",
+                   _exclude("the subject is not in the subjects file"),
                    "correct subject_id, or add the subject to the subjects file"),
         # exposure
-        FrameCheck("agent_known", "agent", _exclude("the agent is not one of the trial's agents"),
+        FrameCheck("agent_known", "agent", "agent is not one of the trial config's agents",
+                   _exclude("the agent is not one of the trial's agents"),
                    "use an agent id from the trial config"),
-        FrameCheck("end_not_before_start", "end_date", _count("counted; the record is taken to end on its start date"),
+        FrameCheck("end_not_before_start", "end_date", "end_date is before start_date",
+                   _count("counted; the record is taken to end on its start date"),
                    "correct start_date or end_date"),
-        FrameCheck("dose_not_above_planned", "dose_mg", KEPT_AS_GIVEN,
+        FrameCheck("dose_not_above_planned", "dose_mg", "dose_mg is above planned_dose_mg", KEPT_AS_GIVEN,
                    "check the dose for a unit or decimal error"),
+        FrameCheck("dose_at_a_dose_level", "dose_mg",
+                   "dose_mg is not one of the agent's dose levels (dose_levels_mg in the trial config)", KEPT_AS_GIVEN,
+                   "check the dose against the protocol's dose levels"),
+        FrameCheck("planned_dose_is_agent_dose", "planned_dose_mg",
+                   "planned_dose_mg is not the agent's dose_mg in the trial config", KEPT_AS_GIVEN,
+                   "enter the protocol dose as planned_dose_mg, or correct the agent's dose_mg in the trial config"),
+        FrameCheck("route_is_agent_route", "route", "route is not the agent's route in the trial config", KEPT_AS_GIVEN,
+                   "enter the agent's route as the trial config spells it, or correct the trial config"),
+        FrameCheck("frequency_is_agent_frequency", "frequency", "frequency is not the agent's frequency in the trial config",
+                   KEPT_AS_GIVEN,
+                   "enter the agent's frequency as the trial config spells it, or correct the trial config"),
+        FrameCheck("dose_zero_when_held", "adjustment",
+                   "dose_mg and adjustment disagree: a held record has dose_mg 0, and dose_mg 0 is a hold or a discontinuation",
+                   _count("counted as given: dosing from dose_mg, holds from adjustment"),
+                   "correct dose_mg or adjustment"),
+        FrameCheck("adjustment_has_reason", "adjustment_reason",
+                   "adjustment_reason is missing: a reduction, hold or discontinuation needs its reason",
+                   _count("counted as given; a change with no reason is not reconciled with the AE actions"),
+                   "enter the CTCAE term of the adverse event that caused the change, or other"),
+        FrameCheck("adjustment_reason_known", "adjustment_reason",
+                   "adjustment_reason is neither a term of the trial's CTCAE version nor other", KEPT_AS_GIVEN,
+                   "enter the CTCAE term of the adverse event that caused the change (toxwatch ctcae lookup TERM), or other"),
         # adverse events
-        FrameCheck("term_known", "ctcae_term",
+        FrameCheck("term_known", "ctcae_term", "ctcae_term is not a term of the trial's CTCAE version",
                    _count("counted under the term as coded, in the SOC 'Not coded to CTCAE'"),
                    "correct the term to a CTCAE term (toxwatch ctcae lookup TERM)"),
-        FrameCheck("grade_allowed_for_term", "grade", _count("counted at the grade as reported"),
+        FrameCheck("grade_allowed_for_term", "grade", "grade is not allowed for this CTCAE term",
+                   _count("counted at the grade as reported"),
                    "check the grade against the CTCAE term's allowed grades (toxwatch ctcae lookup TERM)"),
-        FrameCheck("other_specify_given", "other_specify", _count("counted under its \"Other, specify\" term"),
+        FrameCheck("other_specify_given", "other_specify", "an \"Other, specify\" term needs other_specify",
+                   _count("counted under its \"Other, specify\" term"),
                    "enter the verbatim specification in other_specify"),
-        FrameCheck("resolution_not_before_onset", "resolution_date", _count("counted with its onset date; the resolution date is treated as missing"),
+        FrameCheck("resolution_not_before_onset", "resolution_date", "resolution_date is before onset_date",
+                   _count("counted with its onset date; the resolution date is treated as missing"),
                    "correct onset_date or resolution_date"),
-        FrameCheck("onset_not_before_enrolment", "onset_date", _count("counted with the onset date as given"),
+        FrameCheck("onset_not_before_enrolment", "onset_date", "onset_date is before the subject's enrolment_date",
+                   _count("counted with the onset date as given"),
                    "correct onset_date; events before consent are medical history"),
-        FrameCheck("fatal_iff_grade_5", "outcome", _count("counted the worse way: grade 5 with outcome fatal (a death)"),
+        FrameCheck("fatal_iff_grade_5", "outcome", "outcome must be fatal exactly when grade is 5",
+                   _count("counted the worse way: grade 5 with outcome fatal (a death)"),
                    "set grade 5 with outcome fatal, or correct the outcome"),
-        FrameCheck("serious_criteria_valid", "serious_criteria", _count("counted as serious; criteria kept as given"),
+        FrameCheck("serious_criteria_valid", "serious_criteria",
+                   "serious_criteria must be ;-separated values from the ICH E2A list",
+                   _count("counted as serious; criteria kept as given"),
                    "use death, life_threatening, hospitalisation, disability, congenital_anomaly, important_medical_event"),
-        FrameCheck("serious_has_criteria", "serious_criteria", _count("counted as serious"),
+        FrameCheck("serious_has_criteria", "serious_criteria", "serious must be Y exactly when serious_criteria are given",
+                   _count("counted as serious"),
                    "give the seriousness criteria of a serious event, or set serious to N"),
-        FrameCheck("grade_5_is_serious", "serious_criteria", _count("counted as serious with criterion death"),
+        FrameCheck("grade_5_is_serious", "serious_criteria", "a grade 5 event must be serious with criterion death",
+                   _count("counted as serious with criterion death"),
                    "record grade 5 events as serious with criterion death"),
         FrameCheck("serious_has_awareness_date", "awareness_date",
+                   "a serious event needs awareness_date (day 0 of the expedited-report clock)",
                    _count("counted; its expedited-report clock is not computable until the awareness date is entered"),
                    "enter the date the sponsor became aware of the event"),
-        FrameCheck("report_not_before_awareness", "expedited_report_date", KEPT_AS_GIVEN,
+        FrameCheck("report_not_before_awareness", "expedited_report_date", "expedited_report_date is before awareness_date",
+                   KEPT_AS_GIVEN,
                    "correct awareness_date or expedited_report_date"),
-        # labs and vitals
-        FrameCheck("normal_range_ordered", "lln", _count("counted; not graded against the normal range"),
+        # labs
+        FrameCheck("normal_range_ordered", "lln", "lln is above uln",
+                   _count("counted; not graded against the normal range"),
                    "correct the lab's normal range"),
-        FrameCheck("diastolic_below_systolic", "dbp_mmhg", _count("counted; both blood-pressure values are treated as missing"),
+        FrameCheck("unit_accepted_for_test", "unit", "unit is not one the CTCAE grading criteria accept for this test",
+                   NOT_GRADED,
+                   "correct the unit (the accepted ones are listed in the problem), or the test_code"),
+        FrameCheck("unit_is_criterion_unit", "unit",
+                   "unit is a conventional unit, not the SI unit the test's CTCAE criterion is written in",
+                   _count("counted; graded after conversion to the SI unit, with lln and uln read in the same unit as the value"),
+                   "report the result, lln and uln in the SI unit named in the problem"),
+        FrameCheck("value_allowed_for_test", "value", "value is not one of the values this test allows", NOT_GRADED,
+                   "enter one of the values listed in the problem"),
+        # vital signs
+        FrameCheck("diastolic_below_systolic", "dbp_mmhg", "dbp_mmhg is not below sbp_mmhg",
+                   _count("counted; both blood-pressure values are treated as missing"),
                    "check for swapped systolic and diastolic values"),
     )
 }

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import polars as pl
 
+from validators import contract
 from validators.read import ROW
 
-DATE_COLUMNS = {
-    "subjects": ("enrolment_date", "end_of_treatment_date", "last_contact_date", "death_date"),
-    "exposure": ("start_date", "end_date"),
-    "adverse_events": ("onset_date", "resolution_date", "awareness_date", "expedited_report_date"),
-    "labs": ("collection_date",),
-    "vitals": ("measure_date",),
-}
-INTEGER_COLUMNS = {
-    "subjects": ("age",),
-    "adverse_events": ("grade",),
-    "vitals": ("sbp_mmhg", "dbp_mmhg", "heart_rate_bpm"),
-}
-DECIMAL_COLUMNS = {
-    "exposure": ("dose_mg", "planned_dose_mg"),
-    "labs": ("value", "lln", "uln"),
-    "vitals": ("weight_kg",),
-}
+# Typed columns per source, from the Pandera models (validators/schemas.py via validators/contract.py).
+DATE_COLUMNS = contract.columns_of_kind("date")
+INTEGER_COLUMNS = contract.columns_of_kind("whole number")
+DECIMAL_COLUMNS = contract.columns_of_kind("number")
 REASON_SCHEMA = {ROW: pl.Int64, "field": pl.String, "value": pl.String, "problem": pl.String, "check": pl.String}
 
 

@@ -14,40 +14,24 @@ import polars as pl
 
 from trial.errors import InputError
 from trial.config import TrialConfig
+from validators import contract
+from validators.schemas import SCHEMAS
 
 ROW = "_row"  # line number in the source file (header = line 1), or record position for Parquet
 
-SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "subjects": (
-        "subject_id", "site_id", "arm", "sex", "age", "enrolment_date", "recurrence_type",
-        "prior_reirradiation", "end_of_treatment_date", "end_of_treatment_reason",
-        "last_contact_date", "death_date", "death_cause",
-    ),
-    "exposure": (
-        "subject_id", "agent", "start_date", "end_date", "dose_mg", "planned_dose_mg", "route",
-        "frequency", "adjustment", "adjustment_reason",
-    ),
-    "adverse_events": (
-        "ae_id", "subject_id", "verbatim_term", "ctcae_term", "other_specify", "grade",
-        "onset_date", "resolution_date", "serious", "serious_criteria", "outcome",
-        "awareness_date",
-    ),
-    "labs": ("subject_id", "collection_date", "test_code", "value", "unit", "lln", "uln"),
-    "vitals": ("subject_id", "measure_date", "sbp_mmhg", "dbp_mmhg", "heart_rate_bpm", "weight_kg"),
-}
-
+# The contract's columns, from the Pandera models (validators/schemas.py via validators/contract.py).
+# Columns every file of a source must have, in order; adverse events also carry a pair per agent.
+SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {name: contract.file_columns(name) for name in SCHEMAS}
 
 # Columns a source may leave out: they are added empty.
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"adverse_events": ("expedited_report_date",)}
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: contract.optional_columns(name) for name in SCHEMAS if contract.optional_columns(name)
+}
 
 
 def required_columns(source: str, agent_ids: list[str]) -> tuple[str, ...]:
     """Canonical columns a source must have; adverse events carry one pair per agent."""
-    columns = SOURCE_COLUMNS[source]
-    if source == "adverse_events":
-        per_agent = [f"{prefix}_{agent}" for agent in agent_ids for prefix in ("attribution", "action")]
-        columns = columns + tuple(per_agent)
-    return columns
+    return SOURCE_COLUMNS[source] + contract.per_agent_columns(source, agent_ids)
 
 
 @dataclass(frozen=True)

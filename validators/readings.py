@@ -22,6 +22,13 @@ ROW = "_row"
 NOT_ASSESSED = "not_assessed"
 GRADE_WHEN_MISSING = 3
 
+# Columns a reading always fills, so a counted record never has them missing (the store declares
+# them NOT NULL): an AE's identifier, grade, seriousness and outcome; an exposure record's end.
+FILLED_BY_READINGS: dict[str, tuple[str, ...]] = {
+    "adverse_events": ("ae_id", "grade", "serious", "outcome"),
+    "exposure": ("end_date",),
+}
+
 
 def null_failed_values(frame: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     """Set each value that failed a column-level check to missing (``failed``: ROW, field)."""

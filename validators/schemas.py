@@ -1,8 +1,18 @@
-"""Pandera models, one per source, validated on typed, enriched Polars frames.
+"""Pandera models, one per source: the one declaration of each source's contract.
 
-Columns starting with ``_`` are added by enrichment before validation (the CTCAE dictionary and
-the subject list joined on), so that the CTCAE-aware checks are plain row-wise expressions.
-Every check carries an ``error`` text that becomes the query a data manager reads.
+A model's fields are the source's columns, in the documented order, each with its type (text,
+date, whole number, number), allowed values or range, whether it may be empty, whether the file
+may leave it out (``required=False``: an optional column), and a description. One regex field
+(``attribution_.+``) stands for a column per agent of the trial config. Everything else that
+needs the contract derives it from here (``validators/contract.py``): the columns the reader
+requires, the parser's typed columns, the store's source tables and the column tables of
+docs/sources.md.
+
+The models validate typed, enriched Polars frames. Columns starting with ``_`` are added by
+enrichment before validation (``validators/enrich.py``: the subject list, the trial config's
+agents, the CTCAE dictionary and lab test catalogue), so that every check is a plain row-wise
+expression. A check on whole records holds only its rule here; its problem text, field,
+consequence and fix are declared in ``validators/checks.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +21,8 @@ import polars as pl
 import pandera.polars as pa
 
 from ctcae.attribution import ATTRIBUTION_LEVELS
+from ctcae.criteria import lab_test_catalogue
+from validators.checks import FRAME_CHECKS
 
 SERIOUS_CRITERIA = (
     "death", "life_threatening", "hospitalisation", "disability", "congenital_anomaly",
@@ -19,6 +31,10 @@ SERIOUS_CRITERIA = (
 OUTCOMES = ("recovered", "recovering", "not_recovered", "recovered_with_sequelae", "fatal", "unknown")
 ACTIONS = ("dose_not_changed", "dose_reduced", "drug_interrupted", "drug_withdrawn", "not_applicable")
 YES_NO = ("Y", "N")
+ADJUSTMENTS = ("none", "reduced", "held", "discontinued")
+DOSE_CHANGES = ("reduced", "held", "discontinued")  # an adjustment that needs its reason
+NOT_DOSED = ("held", "discontinued")  # the adjustments of a record with dose_mg 0
+OTHER_REASON = "other"  # an adjustment_reason that names no adverse event
 
 
 def _true_where_null(expression: pl.Expr, *columns: str) -> pl.Expr:
@@ -27,36 +43,59 @@ def _true_where_null(expression: pl.Expr, *columns: str) -> pl.Expr:
     return missing | expression
 
 
+def _check(name: str):
+    """A check on whole records declared in validators/checks.py; its problem text is taken from there."""
+    return pa.dataframe_check(name=name, error=FRAME_CHECKS[name].error)
+
+
+def _codes(values) -> str:
+    return " / ".join(f"`{value}`" for value in values)
+
+
+def _lab_test_codes() -> str:
+    return ", ".join(f"`{code}`" for code in lab_test_catalogue())
+
+
+def _lab_criterion_units() -> str:
+    return ", ".join(f"{code} `{test.criterion_unit}`" for code, test in lab_test_catalogue().items())
+
+
 class SubjectSchema(pa.DataFrameModel):
-    subject_id: str = pa.Field(nullable=False, unique=True, description="Subject identifier")
-    site_id: str = pa.Field(nullable=False, description="Enrolling site")
-    arm: str = pa.Field(nullable=False, description="Treatment arm")
-    sex: str = pa.Field(isin=["M", "F"], description="Sex, M or F")
-    age: int = pa.Field(ge=18, le=100, description="Age at enrolment, years (adults)")
-    enrolment_date: pl.Date = pa.Field(nullable=False, description="Enrolment date")
+    subject_id: str = pa.Field(nullable=False, unique=True, description="subject identifier, e.g. `NPC-01-0007`")
+    site_id: str = pa.Field(nullable=False, description="enrolling site")
+    arm: str = pa.Field(nullable=False, description="treatment arm (single-arm trials have one value)")
+    sex: str = pa.Field(isin=["M", "F"], description="sex")
+    age: int = pa.Field(ge=18, le=100, description="age at enrolment, years (adults)")
+    enrolment_date: pl.Date = pa.Field(nullable=False, description="date of enrolment")
     recurrence_type: str = pa.Field(
         nullable=True,
         isin=["local", "regional", "locoregional", "distant", "locoregional_distant"],
-        description="Site of recurrence at entry",
+        description="site of recurrence at entry",
     )
-    prior_reirradiation: str = pa.Field(nullable=True, isin=list(YES_NO), description="Re-irradiated before entry")
-    end_of_treatment_date: pl.Date = pa.Field(nullable=True, description="End of treatment")
+    prior_reirradiation: str = pa.Field(nullable=True, isin=list(YES_NO), description="nasopharynx re-irradiated before entry")
+    end_of_treatment_date: pl.Date = pa.Field(nullable=True, description="last day of study treatment; empty while on treatment")
     end_of_treatment_reason: str = pa.Field(
         nullable=True, isin=["progression", "toxicity", "death", "withdrawal", "completed"],
-        description="Reason treatment ended",
+        description="why treatment ended; empty while on treatment",
     )
-    last_contact_date: pl.Date = pa.Field(nullable=False, description="Last date known alive or died")
-    death_date: pl.Date = pa.Field(nullable=True, description="Date of death")
-    death_cause: str = pa.Field(nullable=True, isin=["disease_progression", "adverse_event", "other"])
+    last_contact_date: pl.Date = pa.Field(nullable=False, description="last date the subject was known alive or died")
+    death_date: pl.Date = pa.Field(nullable=True, description="date of death; empty if alive")
+    death_cause: str = pa.Field(
+        nullable=True, isin=["disease_progression", "adverse_event", "other"], description="cause of death; empty if alive"
+    )
 
-    @pa.dataframe_check(name="death_after_enrolment", error="death_date is before enrolment_date")
+    @_check("death_after_enrolment")
     def death_after_enrolment(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = pl.col("death_date") >= pl.col("enrolment_date")
         return data.lazyframe.select(_true_where_null(rule, "death_date", "enrolment_date"))
 
-    @pa.dataframe_check(name="death_has_cause", error="death_date and death_cause must be given together")
+    @_check("death_has_cause")
     def death_has_cause(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("death_date").is_null() == pl.col("death_cause").is_null())
+
+    @_check("end_of_treatment_has_reason")
+    def end_of_treatment_has_reason(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("end_of_treatment_date").is_null() == pl.col("end_of_treatment_reason").is_null())
 
     class Config:
         strict = False
@@ -66,7 +105,7 @@ class SubjectSchema(pa.DataFrameModel):
 class _SubjectRecords(pa.DataFrameModel):
     """Records that belong to a subject: the subject must be among the clean subjects."""
 
-    @pa.dataframe_check(name="subject_known", error="subject_id is not among the subjects (absent from the subjects file, or its row there is excluded)")
+    @_check("subject_known")
     def subject_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(_true_where_null(pl.col("_subject_known"), "subject_id"))
 
@@ -75,30 +114,73 @@ class _SubjectRecords(pa.DataFrameModel):
 
 
 class ExposureSchema(_SubjectRecords):
-    subject_id: str = pa.Field(nullable=False)
-    agent: str = pa.Field(nullable=False, description="Agent id from the trial config")
-    start_date: pl.Date = pa.Field(nullable=False)
-    end_date: pl.Date = pa.Field(nullable=False)
-    dose_mg: float = pa.Field(ge=0, nullable=False, description="Dose given per administration")
-    planned_dose_mg: float = pa.Field(gt=0, nullable=False)
-    route: str = pa.Field(nullable=True)
-    frequency: str = pa.Field(nullable=True)
-    adjustment: str = pa.Field(isin=["none", "reduced", "held", "discontinued"], nullable=False)
-    adjustment_reason: str = pa.Field(nullable=True)
+    subject_id: str = pa.Field(nullable=False, description="subject identifier")
+    agent: str = pa.Field(nullable=False, description="agent id from the trial config (`[[agents]]` `id`)")
+    start_date: pl.Date = pa.Field(nullable=False, description="first day of the record")
+    end_date: pl.Date = pa.Field(nullable=False, description="last day of the record")
+    dose_mg: float = pa.Field(ge=0, nullable=False, description="dose actually given per administration, mg (0 when held)")
+    planned_dose_mg: float = pa.Field(
+        gt=0, nullable=False, description="protocol dose at that time, mg: the agent's `dose_mg` in the trial config"
+    )
+    route: str = pa.Field(nullable=True, description="route of administration: the agent's `route` in the trial config")
+    frequency: str = pa.Field(nullable=True, description="dosing frequency: the agent's `frequency` in the trial config")
+    adjustment: str = pa.Field(isin=list(ADJUSTMENTS), nullable=False, description="change against the previous record")
+    adjustment_reason: str = pa.Field(
+        nullable=True,
+        description=f"why the dose changed: the CTCAE term of the adverse event that caused it, or `{OTHER_REASON}`",
+    )
 
-    @pa.dataframe_check(name="agent_known", error="agent is not one of the trial config's agents")
+    @_check("agent_known")
     def agent_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(_true_where_null(pl.col("_agent_known"), "agent"))
 
-    @pa.dataframe_check(name="dose_not_above_planned", error="dose_mg is above planned_dose_mg")
+    @_check("dose_not_above_planned")
     def dose_not_above_planned(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = pl.col("dose_mg") <= pl.col("planned_dose_mg")
         return data.lazyframe.select(_true_where_null(rule, "dose_mg", "planned_dose_mg"))
 
-    @pa.dataframe_check(name="end_not_before_start", error="end_date is before start_date")
+    @_check("dose_at_a_dose_level")
+    def dose_at_a_dose_level(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # Only when the config gives the agent's dose levels; a dose of 0 (a hold) is no level.
+        levels = pl.col("_agent_dose_levels")
+        rule = (pl.col("dose_mg") <= 0) | (levels.list.len() == 0) | levels.list.contains(pl.col("dose_mg"))
+        return data.lazyframe.select(_true_where_null(rule, "dose_mg", "_agent_dose_levels"))
+
+    @_check("planned_dose_is_agent_dose")
+    def planned_dose_is_agent_dose(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        rule = pl.col("planned_dose_mg") == pl.col("_agent_dose_mg")
+        return data.lazyframe.select(_true_where_null(rule, "planned_dose_mg", "_agent_dose_mg"))
+
+    @_check("route_is_agent_route")
+    def route_is_agent_route(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        rule = pl.col("route") == pl.col("_agent_route")
+        return data.lazyframe.select(_true_where_null(rule, "route", "_agent_route"))
+
+    @_check("frequency_is_agent_frequency")
+    def frequency_is_agent_frequency(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        rule = pl.col("frequency") == pl.col("_agent_frequency")
+        return data.lazyframe.select(_true_where_null(rule, "frequency", "_agent_frequency"))
+
+    @_check("end_not_before_start")
     def end_not_before_start(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = pl.col("end_date") >= pl.col("start_date")
         return data.lazyframe.select(_true_where_null(rule, "start_date", "end_date"))
+
+    @_check("dose_zero_when_held")
+    def dose_zero_when_held(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        held_with_dose = (pl.col("adjustment") == "held") & (pl.col("dose_mg") != 0)
+        zero_dose_not_stopped = (pl.col("dose_mg") == 0) & ~pl.col("adjustment").is_in(list(NOT_DOSED))
+        rule = ~held_with_dose & ~zero_dose_not_stopped
+        return data.lazyframe.select(_true_where_null(rule, "dose_mg", "adjustment"))
+
+    @_check("adjustment_has_reason")
+    def adjustment_has_reason(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        rule = ~pl.col("adjustment").is_in(list(DOSE_CHANGES)) | pl.col("adjustment_reason").is_not_null()
+        return data.lazyframe.select(_true_where_null(rule, "adjustment"))
+
+    @_check("adjustment_reason_known")
+    def adjustment_reason_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(_true_where_null(pl.col("_reason_known"), "_reason_known"))
 
     class Config:
         strict = False
@@ -106,73 +188,89 @@ class ExposureSchema(_SubjectRecords):
 
 
 class AdverseEventSchema(_SubjectRecords):
-    ae_id: str = pa.Field(nullable=False, unique=True, description="AE record identifier")
-    subject_id: str = pa.Field(nullable=False)
-    verbatim_term: str = pa.Field(nullable=True)
-    ctcae_term: str = pa.Field(nullable=False, description="CTCAE term as coded")
-    other_specify: str = pa.Field(nullable=True)
+    ae_id: str = pa.Field(nullable=False, unique=True, description="record identifier")
+    subject_id: str = pa.Field(nullable=False, description="subject identifier")
+    verbatim_term: str = pa.Field(nullable=True, description="the investigator's words")
+    ctcae_term: str = pa.Field(nullable=False, description="CTCAE term as coded (case and spacing are not errors)")
+    other_specify: str = pa.Field(
+        nullable=True, description="verbatim specification, for an \"<SOC> - Other, specify\" term"
+    )
     grade: int = pa.Field(in_range={"min_value": 1, "max_value": 5}, nullable=False, description="CTCAE grade")
-    onset_date: pl.Date = pa.Field(nullable=False)
-    resolution_date: pl.Date = pa.Field(nullable=True)
-    serious: str = pa.Field(isin=list(YES_NO), nullable=False)
-    serious_criteria: str = pa.Field(nullable=True)
-    outcome: str = pa.Field(isin=list(OUTCOMES), nullable=False)
-    awareness_date: pl.Date = pa.Field(nullable=True)
-    expedited_report_date: pl.Date = pa.Field(nullable=True, description="Expedited report submitted")
-    attribution: str = pa.Field(alias="attribution_.+", regex=True, isin=list(ATTRIBUTION_LEVELS), nullable=False)
-    action: str = pa.Field(alias="action_.+", regex=True, isin=list(ACTIONS), nullable=True)
+    onset_date: pl.Date = pa.Field(nullable=False, description="first day of the event")
+    resolution_date: pl.Date = pa.Field(nullable=True, description="day the event resolved; empty while ongoing")
+    serious: str = pa.Field(isin=list(YES_NO), nullable=False, description="ICH E2A seriousness")
+    serious_criteria: str = pa.Field(
+        nullable=True,
+        description=f"`;`-separated from {', '.join(f'`{criterion}`' for criterion in SERIOUS_CRITERIA)}; empty when not serious",
+    )
+    outcome: str = pa.Field(isin=list(OUTCOMES), nullable=False, description="outcome of the event")
+    attribution: str = pa.Field(
+        alias="attribution_.+", regex=True, isin=list(ATTRIBUTION_LEVELS), nullable=False,
+        description="relatedness to the agent; one column per agent of the trial config",
+    )
+    action: str = pa.Field(
+        alias="action_.+", regex=True, isin=list(ACTIONS), nullable=True,
+        description="action taken with the agent; one column per agent of the trial config",
+    )
+    awareness_date: pl.Date = pa.Field(
+        nullable=True, description="day the sponsor became aware (day 0 of the expedited-report clock)"
+    )
+    expedited_report_date: pl.Date = pa.Field(
+        nullable=True, required=False,
+        description="day the expedited (SUSAR) report went to the regulator; empty until submitted",
+    )
 
-    @pa.dataframe_check(name="term_known", error="ctcae_term is not a term of the trial's CTCAE version")
+    @_check("term_known")
     def term_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(_true_where_null(pl.col("_term").is_not_null(), "ctcae_term"))
 
-    @pa.dataframe_check(name="grade_allowed_for_term", error="grade is not allowed for this CTCAE term")
+    @_check("grade_allowed_for_term")
     def grade_allowed_for_term(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(_true_where_null(pl.col("_grade_allowed"), "_grade_allowed"))
 
-    @pa.dataframe_check(name="other_specify_given", error="an \"Other, specify\" term needs other_specify")
+    @_check("other_specify_given")
     def other_specify_given(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = ~pl.col("_other_specify") | pl.col("other_specify").is_not_null()
         return data.lazyframe.select(_true_where_null(rule, "_other_specify"))
 
-    @pa.dataframe_check(name="resolution_not_before_onset", error="resolution_date is before onset_date")
+    @_check("resolution_not_before_onset")
     def resolution_not_before_onset(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = pl.col("resolution_date") >= pl.col("onset_date")
         return data.lazyframe.select(_true_where_null(rule, "resolution_date", "onset_date"))
 
-    @pa.dataframe_check(name="onset_not_before_enrolment", error="onset_date is before the subject's enrolment_date")
+    @_check("onset_not_before_enrolment")
     def onset_not_before_enrolment(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = pl.col("onset_date") >= pl.col("_enrolment_date")
         return data.lazyframe.select(_true_where_null(rule, "onset_date", "_enrolment_date"))
 
-    @pa.dataframe_check(name="fatal_iff_grade_5", error="outcome must be fatal exactly when grade is 5")
+    @_check("fatal_iff_grade_5")
     def fatal_iff_grade_5(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = (pl.col("grade") == 5) == (pl.col("outcome") == "fatal")
         return data.lazyframe.select(_true_where_null(rule, "grade", "outcome"))
 
-    @pa.dataframe_check(name="serious_criteria_valid", error="serious_criteria must be ;-separated values from the ICH E2A list")
+    @_check("serious_criteria_valid")
     def serious_criteria_valid(cls, data: pa.PolarsData) -> pl.LazyFrame:
         criteria = pl.col("serious_criteria").str.split(";").list.eval(pl.element().str.strip_chars())
         rule = criteria.list.eval(pl.element().is_in(list(SERIOUS_CRITERIA))).list.all()
         return data.lazyframe.select(_true_where_null(rule, "serious_criteria"))
 
-    @pa.dataframe_check(name="serious_has_criteria", error="serious must be Y exactly when serious_criteria are given")
+    @_check("serious_has_criteria")
     def serious_has_criteria(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = (pl.col("serious") == "Y") == pl.col("serious_criteria").is_not_null()
         return data.lazyframe.select(_true_where_null(rule, "serious"))
 
-    @pa.dataframe_check(name="grade_5_is_serious", error="a grade 5 event must be serious with criterion death")
+    @_check("grade_5_is_serious")
     def grade_5_is_serious(cls, data: pa.PolarsData) -> pl.LazyFrame:
         has_death = pl.col("serious_criteria").fill_null("").str.contains("death")
         rule = (pl.col("grade") != 5) | ((pl.col("serious") == "Y") & has_death)
         return data.lazyframe.select(_true_where_null(rule, "grade", "serious"))
 
-    @pa.dataframe_check(name="serious_has_awareness_date", error="a serious event needs awareness_date (day 0 of the expedited-report clock)")
+    @_check("serious_has_awareness_date")
     def serious_has_awareness_date(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = (pl.col("serious") != "Y") | pl.col("awareness_date").is_not_null()
         return data.lazyframe.select(_true_where_null(rule, "serious"))
 
-    @pa.dataframe_check(name="report_not_before_awareness", error="expedited_report_date is before awareness_date")
+    @_check("report_not_before_awareness")
     def report_not_before_awareness(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = pl.col("expedited_report_date") >= pl.col("awareness_date")
         return data.lazyframe.select(_true_where_null(rule, "expedited_report_date", "awareness_date"))
@@ -183,17 +281,39 @@ class AdverseEventSchema(_SubjectRecords):
 
 
 class LabSchema(_SubjectRecords):
-    subject_id: str = pa.Field(nullable=False)
-    collection_date: pl.Date = pa.Field(nullable=False)
-    test_code: str = pa.Field(nullable=False)
-    value: float = pa.Field(ge=0, nullable=False, description="Result; never negative")
-    unit: str = pa.Field(nullable=True)
-    lln: float = pa.Field(nullable=True)
-    uln: float = pa.Field(nullable=True)
+    subject_id: str = pa.Field(nullable=False, description="subject identifier")
+    collection_date: pl.Date = pa.Field(nullable=False, description="date the sample was taken")
+    test_code: str = pa.Field(
+        nullable=False,
+        description=f"test code; the tests of the CTCAE grading criteria ({_lab_test_codes()}) are graded, "
+        "other tests (e.g. `TSH`) are kept and not graded",
+    )
+    value: float = pa.Field(ge=0, nullable=False, description="result, in `unit` (dipstick: 0 = negative, 1-4 = 1+ to 4+)")
+    unit: str = pa.Field(
+        nullable=True,
+        description="unit of `value`, `lln` and `uln`; for a graded test the SI unit its CTCAE criterion is written in, "
+        f"or another spelling of it: {_lab_criterion_units()}",
+    )
+    lln: float = pa.Field(nullable=True, description="lower limit of normal, in `unit`")
+    uln: float = pa.Field(nullable=True, description="upper limit of normal, in `unit`")
 
-    @pa.dataframe_check(name="normal_range_ordered", error="lln is above uln")
+    @_check("normal_range_ordered")
     def normal_range_ordered(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(_true_where_null(pl.col("lln") <= pl.col("uln"), "lln", "uln"))
+
+    @_check("unit_accepted_for_test")
+    def unit_accepted_for_test(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(_true_where_null(pl.col("_unit_accepted"), "_unit_accepted"))
+
+    @_check("unit_is_criterion_unit")
+    def unit_is_criterion_unit(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(_true_where_null(pl.col("_unit_factor") == 1, "_unit_factor"))
+
+    @_check("value_allowed_for_test")
+    def value_allowed_for_test(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # A negative value is the range check's to query (it excludes the record).
+        rule = (pl.col("value") < 0) | pl.col("_allowed_values").list.contains(pl.col("value"))
+        return data.lazyframe.select(_true_where_null(rule, "value", "_allowed_values"))
 
     class Config:
         strict = False
@@ -201,20 +321,20 @@ class LabSchema(_SubjectRecords):
 
 
 class VitalSchema(_SubjectRecords):
-    subject_id: str = pa.Field(nullable=False)
-    measure_date: pl.Date = pa.Field(nullable=False)
-    sbp_mmhg: int = pa.Field(in_range={"min_value": 50, "max_value": 300}, nullable=True)
-    dbp_mmhg: int = pa.Field(in_range={"min_value": 20, "max_value": 200}, nullable=True)
-    heart_rate_bpm: int = pa.Field(in_range={"min_value": 20, "max_value": 250}, nullable=True)
-    weight_kg: float = pa.Field(in_range={"min_value": 20, "max_value": 300}, nullable=True)
+    subject_id: str = pa.Field(nullable=False, description="subject identifier")
+    measure_date: pl.Date = pa.Field(nullable=False, description="date of the measurement")
+    sbp_mmhg: int = pa.Field(in_range={"min_value": 50, "max_value": 300}, nullable=True, description="systolic blood pressure, mmHg")
+    dbp_mmhg: int = pa.Field(in_range={"min_value": 20, "max_value": 200}, nullable=True, description="diastolic blood pressure, mmHg")
+    heart_rate_bpm: int = pa.Field(in_range={"min_value": 20, "max_value": 250}, nullable=True, description="heart rate, beats per minute")
+    weight_kg: float = pa.Field(in_range={"min_value": 20, "max_value": 300}, nullable=True, description="body weight, kg")
 
-    @pa.dataframe_check(name="diastolic_below_systolic", error="dbp_mmhg is not below sbp_mmhg")
+    @_check("diastolic_below_systolic")
     def diastolic_below_systolic(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(_true_where_null(pl.col("dbp_mmhg") < pl.col("sbp_mmhg"), "sbp_mmhg", "dbp_mmhg"))
 
     class Config:
         strict = False
-        description = "One row per vital-signs measurement"
+        description = "One row per visit measurement of vital signs"
 
 
 SCHEMAS: dict[str, type[pa.DataFrameModel]] = {

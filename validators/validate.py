@@ -1,6 +1,6 @@
 """Validate every source of a trial: each row is clean, counted with queries, or excluded.
 
-read (text) -> parse (types) -> enrich (CTCAE dictionary, subject list) -> Pandera model ->
+read (text) -> parse (types) -> enrich (validators/enrich.py: subjects, agents, CTCAE) -> Pandera model ->
 reasons per row, each with its consequence (validators/checks.py) -> records counted (clean, or
 with a conservative reading and a query) | records excluded (cannot be placed) + queries.
 """
@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from ctcae.matching import match_term
 from ctcae.terms import CtcaeDictionary
+from trial.config import Agent
+from validators.enrich import DETAIL_PREFIX, enrich
 from validators.parse import REASON_SCHEMA, parse_source
 from validators.read import ROW, RawSource, read_source
 from validators.checks import FRAME_CHECKS, consequence_of, fix_for
@@ -89,12 +91,7 @@ def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary) -> Validati
         raw = read_source(config, name)
         if raw is None:
             continue
-        source_result = validate_source(
-            raw,
-            agent_ids=config.agent_ids,
-            dictionary=dictionary if name == "adverse_events" else None,
-            subjects=known_subjects,
-        )
+        source_result = validate_source(raw, agents=config.model.agents, dictionary=dictionary, subjects=known_subjects)
         if name == "subjects":
             known_subjects = source_result.records.select(
                 "subject_id",
@@ -108,33 +105,16 @@ def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary) -> Validati
 def validate_source(
     raw: RawSource,
     *,
-    agent_ids: list[str],
+    agents: Sequence[Agent],
     dictionary: CtcaeDictionary | None = None,
     subjects: pl.DataFrame | None = None,
 ) -> SourceResult:
-    """Validate one source read by ``read_source``."""
+    """Validate one source read by ``read_source`` (``subjects``: the clean subjects, for the other sources)."""
+    agent_ids = [agent.id for agent in agents]
     enriched, reasons = parse_source(raw.name, raw.frame)
-    term_matches = None
-    if subjects is not None and raw.name == "adverse_events":
-        enriched = enriched.join(subjects, on="subject_id", how="left", maintain_order="left").with_columns(
-            pl.col("_subject_known").fill_null(False)
-        )
-    elif subjects is not None:
-        # A membership flag, not a join: the large sources (labs, vitals) are not copied.
-        enriched = enriched.with_columns(pl.col("subject_id").is_in(subjects["subject_id"].implode()).alias("_subject_known"))
-    if raw.name == "exposure":
-        enriched = enriched.with_columns(pl.col("agent").is_in(agent_ids).alias("_agent_known"))
-    if raw.name == "adverse_events" and dictionary is not None:
-        term_matches = _match_terms(enriched["ctcae_term"], dictionary)
-        enriched = enriched.join(term_matches, on="ctcae_term", how="left", maintain_order="left")
-        # Membership, not a maximum: Eosinophilia allows grades 1 and 3 only.
-        enriched = enriched.with_columns(
-            pl.col("_allowed_grades").list.contains(pl.col("grade").cast(pl.Int8)).alias("_grade_allowed")
-        ).drop("_allowed_grades")
+    enriched = enrich(raw.name, enriched, agents=agents, dictionary=dictionary, subjects=subjects)
 
-    schema_reasons = _schema_reasons(raw.name, enriched)
-    if term_matches is not None:
-        schema_reasons = _add_term_suggestions(schema_reasons, enriched, term_matches)
+    schema_reasons = _with_details(_schema_reasons(raw.name, enriched), enriched)
     # A value that did not parse is already queried; its "missing" echo from the model is not news.
     echoes = schema_reasons.join(reasons.select(ROW, "field"), on=[ROW, "field"], how="semi")
     schema_reasons = schema_reasons.join(echoes.filter(pl.col("check") == "not_nullable"), on=[ROW, "field", "check"], how="anti")
@@ -200,38 +180,6 @@ def _with_consequences(source: str, enriched: pl.DataFrame, reasons: pl.DataFram
     return reasons.with_columns(pl.Series("effect", effects, pl.String), pl.Series("reading", readings, pl.String))
 
 
-def _match_terms(terms: pl.Series, dictionary: CtcaeDictionary) -> pl.DataFrame:
-    """Resolve each distinct coded term once: exact (folded) match, or suggestions for a query."""
-    rows = []
-    for term in terms.drop_nulls().unique().sort():
-        match = match_term(term, dictionary)
-        info = dictionary.lookup(match.term) if match.term is not None and match.match == "exact" else None
-        suggestions = [suggested for suggested, _ in match.suggestions]
-        if match.match == "synonym" and match.term is not None:
-            suggestions = [match.term] + [s for s in suggestions if s != match.term]
-        rows.append(
-            {
-                "ctcae_term": term,
-                "_term": info.term if info else None,
-                "_soc": info.soc if info else None,
-                "_allowed_grades": sorted(info.allowed_grades) if info else None,
-                "_other_specify": info.other_specify if info else None,
-                "_suggestions": "; ".join(suggestions[:3]),
-                "_match": match.match,
-            }
-        )
-    schema = {
-        "ctcae_term": pl.String,
-        "_term": pl.String,
-        "_soc": pl.String,
-        "_allowed_grades": pl.List(pl.Int8),
-        "_other_specify": pl.Boolean,
-        "_suggestions": pl.String,
-        "_match": pl.String,
-    }
-    return pl.DataFrame(rows, schema=schema)
-
-
 def _schema_reasons(name: str, enriched: pl.DataFrame) -> pl.DataFrame:
     """Run the source's Pandera model lazily and turn its failure cases into row reasons."""
     schema = SCHEMAS[name]
@@ -282,17 +230,23 @@ def _describe_column_failure(column: str, check: str, value: object) -> str:
     return f"{column} {value!r} fails {check}"
 
 
-def _add_term_suggestions(reasons: pl.DataFrame, enriched: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
-    """A term that is not in the dictionary gets the matcher's suggestions in its problem text."""
-    suggestions = enriched.select(ROW, "_suggestions", "_match")
-    with_suggestions = reasons.join(suggestions, on=ROW, how="left", maintain_order="left")
-    return with_suggestions.with_columns(
-        pl.when((pl.col("check") == "term_known") & (pl.col("_suggestions").fill_null("") != ""))
-        .then(
-            pl.col("problem")
-            + pl.when(pl.col("_match") == "synonym").then(pl.lit("; known synonym of: ")).otherwise(pl.lit("; did you mean: "))
-            + pl.col("_suggestions")
-        )
+def _with_details(reasons: pl.DataFrame, enriched: pl.DataFrame) -> pl.DataFrame:
+    """A check's problem text with its row's detail (``_detail_<check>``, validators/enrich.py) added:
+    what the config says, the accepted units, the dictionary's suggestions."""
+    detail_columns = [column for column in enriched.columns if column.startswith(DETAIL_PREFIX)]
+    if reasons.is_empty() or not detail_columns:
+        return reasons
+    details = (
+        enriched.filter(pl.col(ROW).is_in(reasons[ROW].implode()))
+        .select(ROW, *detail_columns)
+        .unpivot(index=ROW, variable_name="check", value_name="detail")
+        .with_columns(pl.col("check").str.strip_prefix(DETAIL_PREFIX))
+        .filter(pl.col("detail").is_not_null())
+    )
+    with_detail = reasons.join(details, on=[ROW, "check"], how="left", maintain_order="left")
+    return with_detail.with_columns(
+        pl.when(pl.col("detail").is_not_null())
+        .then(pl.col("problem") + pl.lit("; ") + pl.col("detail"))
         .otherwise(pl.col("problem"))
         .alias("problem")
     ).select(REASON_SCHEMA.keys())

@@ -1,0 +1,195 @@
+"""What the checks need besides the source itself, joined on before validation.
+
+Each function adds ``_``-prefixed columns to a typed source frame, so that every check in
+``validators/schemas.py`` is a plain row-wise expression:
+
+* the clean subjects (``_subject_known``; adverse events also get ``_enrolment_date``);
+* the trial config's agents, for exposure (``_agent_known``, route, frequency, dose, dose levels);
+* the CTCAE dictionary: the coded term of an adverse event, the reason of a dose change;
+* the lab test catalogue of the CTCAE grading criteria (``ctcae.criteria``): the units a test
+  accepts and the values it allows.
+
+A column ``_detail_<check>`` is added to the problem text of that check's query (what the
+config says, the accepted units, the dictionary's suggestions), so a query says what is expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from ctcae.criteria import lab_test_catalogue, normalise_unit
+from ctcae.matching import match_term
+from ctcae.terms import CtcaeDictionary
+from trial.config import Agent
+from validators.schemas import OTHER_REASON
+
+DETAIL_PREFIX = "_detail_"
+
+
+def enrich(
+    source: str,
+    frame: pl.DataFrame,
+    *,
+    agents: Sequence[Agent],
+    dictionary: CtcaeDictionary | None,
+    subjects: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """The typed frame of a source with every column its checks need."""
+    if subjects is not None:
+        frame = with_subjects(frame, source, subjects)
+    if source == "exposure":
+        frame = with_agents(frame, agents)
+        frame = with_reason_terms(frame, dictionary)
+    if source == "adverse_events" and dictionary is not None:
+        frame = with_coded_terms(frame, dictionary)
+    if source == "labs":
+        frame = with_lab_tests(frame)
+    return frame
+
+
+def with_subjects(frame: pl.DataFrame, source: str, subjects: pl.DataFrame) -> pl.DataFrame:
+    """``_subject_known`` (and, for adverse events, the subject's ``_enrolment_date``)."""
+    if source == "adverse_events":
+        return frame.join(subjects, on="subject_id", how="left", maintain_order="left").with_columns(
+            pl.col("_subject_known").fill_null(False)
+        )
+    # A membership flag, not a join: the large sources (labs, vitals) are not copied.
+    return frame.with_columns(pl.col("subject_id").is_in(subjects["subject_id"].implode()).alias("_subject_known"))
+
+
+def with_agents(frame: pl.DataFrame, agents: Sequence[Agent]) -> pl.DataFrame:
+    """Each exposure record with its agent's configuration (all missing for an unknown agent)."""
+    configured = pl.DataFrame(
+        {
+            "agent": [agent.id for agent in agents],
+            "_agent_known": [True for _ in agents],
+            "_agent_route": [agent.route for agent in agents],
+            "_agent_frequency": [agent.frequency for agent in agents],
+            "_agent_dose_mg": [float(agent.dose_mg) for agent in agents],
+            "_agent_dose_levels": [[float(level) for level in agent.dose_levels_mg] for agent in agents],
+            f"{DETAIL_PREFIX}route_is_agent_route": [f"the trial config has {agent.id} {agent.route}" for agent in agents],
+            f"{DETAIL_PREFIX}frequency_is_agent_frequency": [
+                f"the trial config has {agent.id} {agent.frequency}" for agent in agents
+            ],
+            f"{DETAIL_PREFIX}planned_dose_is_agent_dose": [
+                f"the trial config has {agent.id} {_number(agent.dose_mg)} mg" for agent in agents
+            ],
+            f"{DETAIL_PREFIX}dose_at_a_dose_level": [
+                f"{agent.id} dose levels: {', '.join(_number(level) for level in agent.dose_levels_mg)} mg" for agent in agents
+            ],
+        },
+        schema_overrides={"_agent_dose_levels": pl.List(pl.Float64)},
+    )
+    return frame.join(configured, on="agent", how="left", maintain_order="left").with_columns(
+        pl.col("_agent_known").fill_null(False)
+    )
+
+
+def with_coded_terms(frame: pl.DataFrame, dictionary: CtcaeDictionary) -> pl.DataFrame:
+    """Each adverse event with its term as the dictionary knows it: ``_term``, ``_soc``,
+    ``_other_specify``, ``_grade_allowed``, and the matcher's suggestions for an unknown term."""
+    matches = match_terms(frame["ctcae_term"], dictionary).rename({"term": "ctcae_term"})
+    frame = frame.join(matches, on="ctcae_term", how="left", maintain_order="left")
+    # Membership, not a maximum: Eosinophilia allows grades 1 and 3 only.
+    return frame.with_columns(
+        pl.col("_allowed_grades").list.contains(pl.col("grade").cast(pl.Int8)).alias("_grade_allowed"),
+        pl.col("_suggestions").alias(f"{DETAIL_PREFIX}term_known"),
+    ).drop("_allowed_grades", "_suggestions")
+
+
+def with_reason_terms(frame: pl.DataFrame, dictionary: CtcaeDictionary | None) -> pl.DataFrame:
+    """``_reason_known``: the reason of a dose change is a CTCAE term or "other" (missing when no reason)."""
+    if dictionary is None:
+        return frame.with_columns(
+            pl.lit(None, dtype=pl.Boolean).alias("_reason_known"),
+            pl.lit(None, dtype=pl.String).alias(f"{DETAIL_PREFIX}adjustment_reason_known"),
+        )
+    matches = match_terms(frame["adjustment_reason"], dictionary).select(
+        pl.col("term").alias("adjustment_reason"),
+        (pl.col("_term").is_not_null() | (pl.col("term").str.to_lowercase() == OTHER_REASON)).alias("_reason_known"),
+        pl.col("_suggestions").alias(f"{DETAIL_PREFIX}adjustment_reason_known"),
+    )
+    return frame.join(matches, on="adjustment_reason", how="left", maintain_order="left")
+
+
+def match_terms(terms: pl.Series, dictionary: CtcaeDictionary) -> pl.DataFrame:
+    """Resolve each distinct term once: exact (case and spacing folded) match, or suggestions."""
+    rows = []
+    for term in terms.drop_nulls().unique().sort():
+        match = match_term(term, dictionary)
+        info = dictionary.lookup(match.term) if match.term is not None and match.match == "exact" else None
+        suggestions = [suggested for suggested, _ in match.suggestions]
+        if match.match == "synonym" and match.term is not None:
+            suggestions = [match.term] + [s for s in suggestions if s != match.term]
+        suggestion_text = None
+        if suggestions:
+            lead = "known synonym of: " if match.match == "synonym" else "did you mean: "
+            suggestion_text = lead + "; ".join(suggestions[:3])
+        rows.append(
+            {
+                "term": term,
+                "_term": info.term if info else None,
+                "_soc": info.soc if info else None,
+                "_allowed_grades": sorted(info.allowed_grades) if info else None,
+                "_other_specify": info.other_specify if info else None,
+                "_suggestions": suggestion_text,
+            }
+        )
+    schema = {
+        "term": pl.String,
+        "_term": pl.String,
+        "_soc": pl.String,
+        "_allowed_grades": pl.List(pl.Int8),
+        "_other_specify": pl.Boolean,
+        "_suggestions": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def with_lab_tests(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each lab result with what the CTCAE grading criteria's test catalogue says of its unit and value.
+
+    ``_unit_accepted``: the unit is one the catalogue accepts for the test; ``_unit_factor``: the
+    factor from that unit to the SI unit the criterion is written in (1 for the SI unit and its
+    other spellings); ``_allowed_values``: the only values the test can take (dipstick). All are
+    missing for a test the catalogue does not have, or a unit not given.
+    """
+    by_code = {code.lower(): test for code, test in lab_test_catalogue().items()}
+    rows = []
+    for test_code, unit in frame.select("test_code", "unit").unique().iter_rows():
+        test = by_code.get(test_code.lower()) if test_code is not None else None
+        row = {"test_code": test_code, "unit": unit}
+        if test is not None:
+            if test.allowed_values is not None:
+                row["_allowed_values"] = sorted(test.allowed_values)
+                row[f"{DETAIL_PREFIX}value_allowed_for_test"] = (
+                    f"{test.code} allows: {', '.join(_number(value) for value in sorted(test.allowed_values))}"
+                )
+            if unit is not None:
+                factor = test.unit_factors.get(normalise_unit(unit))
+                row["_unit_accepted"] = factor is not None
+                row["_unit_factor"] = factor
+                row[f"{DETAIL_PREFIX}unit_accepted_for_test"] = f"{test.code} accepts: {test.accepted_units()}"
+                if factor is not None:
+                    row[f"{DETAIL_PREFIX}unit_is_criterion_unit"] = (
+                        f"{test.code} is graded in {test.criterion_unit}; 1 {unit} = {_number(factor)} {test.criterion_unit}"
+                    )
+        rows.append(row)
+    schema = {
+        "test_code": pl.String,
+        "unit": pl.String,
+        "_unit_accepted": pl.Boolean,
+        "_unit_factor": pl.Float64,
+        "_allowed_values": pl.List(pl.Float64),
+        f"{DETAIL_PREFIX}unit_accepted_for_test": pl.String,
+        f"{DETAIL_PREFIX}unit_is_criterion_unit": pl.String,
+        f"{DETAIL_PREFIX}value_allowed_for_test": pl.String,
+    }
+    tests = pl.DataFrame(rows, schema=schema)
+    return frame.join(tests, on=["test_code", "unit"], how="left", nulls_equal=True, maintain_order="left")
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
