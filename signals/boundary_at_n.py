@@ -5,7 +5,8 @@ fall anywhere: before the first look, at a look, between two looks, or past the 
 (a trial that over-recruits, or a 500-subject synthetic trial monitored with a 60-subject
 design). The rule that applies at n:
 
-* before the first look: none, the rule cannot stop yet;
+* before the first look: none (``signals.rule_status`` stops a boundary rule there only when the
+  count already exceeds the first look's boundary, a crossing that is then certain);
 * at a look: the planned boundary r_k;
 * between two looks: the boundary of the last look passed. The design only tests at its looks;
   keeping the last tested boundary until the next look is today's behaviour, and the statement

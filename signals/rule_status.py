@@ -256,9 +256,24 @@ def boundary_rule_status(rule, n: int, x: int) -> RuleStatus:
     next_at_n = boundary_at_n(boundary, n + 1)
     r = at_n.stop_above
     counted = _counted(n, x)
+    # Before the first look the count can only grow: when it already exceeds the first look's
+    # boundary, the crossing at that look is certain and waiting for it would only delay the stop.
+    first = boundary_at_n(boundary, at_n.next_look).stop_above if r is None and at_n.next_look else None
     if r is not None and x > r:
         status = STOP
         statement = f"{counted}, above the boundary of {r}: the stopping rule is crossed."
+    elif first is not None and x > first:
+        status = STOP
+        statement = (
+            f"{counted}, already above the boundary of {first} at the first look (n = {at_n.next_look}): "
+            "the crossing there is certain, so the rule stops now."
+        )
+    elif first is not None and x == first:
+        status = WARN
+        statement = (
+            f"{counted}; one more subject with the event would exceed the boundary of {first} at the "
+            f"first look (n = {at_n.next_look}) before it is reached."
+        )
     elif next_at_n.stop_above is not None and x + 1 > next_at_n.stop_above:
         status = WARN
         statement = (

@@ -30,6 +30,7 @@ LOOK_SCHEDULES = [range(1, 41), range(2, 31), (10, 20, 30, 40), tuple(range(5, 5
 RATE_PAIRS = [(0.05, 0.2), (0.1, 0.3), (0.2, 0.35), (0.3, 0.5)]
 
 
+@pytest.mark.slow  # a grid of calibrations: about 6 s
 def test_toxbdry_boundaries_non_decreasing():
     """Pocock to moderate shapes (delta <= 0.3), both priorities: r_k never decreases in n.
 
@@ -45,6 +46,7 @@ def test_toxbdry_boundaries_non_decreasing():
         assert not any("decreases" in warning for warning in result.warnings)
 
 
+@pytest.mark.slow  # a grid of calibrations: about 6 s
 def test_pocock_sprt_bayes_boundaries_non_decreasing():
     for (p0, p1), looks, alpha in itertools.product(RATE_PAIRS, LOOK_SCHEDULES, (0.01, 0.05, 0.1, 0.2)):
         for result in (
@@ -113,6 +115,7 @@ def test_pocock_matches_toxbdry_on_published_cases():
     assert pocock(0.1, range(2, 31), alpha=0.1).stop_above == continuous.stop_above
 
 
+@pytest.mark.slow  # about 2.5 s
 def test_pocock_is_at_least_as_aggressive_as_toxbdry_hi():
     """toxbdry stops after niter refinements, so its hi boundary can be more conservative than
     the exact optimum, never less."""

@@ -134,6 +134,7 @@ SIMULATED_DESIGNS = [
 ]
 
 
+@pytest.mark.slow  # 200k simulated trials per design: about 4 s in all (the exact checks above stay fast)
 @pytest.mark.parametrize(("make", "rates"), SIMULATED_DESIGNS)
 def test_oc_agrees_with_monte_carlo(make, rates):
     """p_cross, p_early_stop and expected_n agree with 200k simulated trials within 4 SE."""

@@ -156,9 +156,13 @@ def test_bayes_boundary_at_every_n_is_where_the_posterior_crosses():
 
 
 def test_no_evaluable_subject_never_stops_a_bayesian_rule():
-    """With n = 0 only the prior speaks; a rule cannot stop before anyone is evaluable."""
-    result = rule_status(bayes_rule(prior=[9.0, 1.0]), 0, 0)  # prior mass above 0.35 is 0.99997
-    assert result.status != "STOP"
+    """With n = 0 only the prior speaks; a rule cannot stop before anyone is evaluable. The prior
+    Beta(9, 1) puts 1 - 0.35^9 = 0.99992 above 0.35, yet 0 of 0 does not stop; the first subject
+    with the event would give Beta(10, 1): 1 - 0.35^10 = 0.99997 > 0.9, a crossing, so WARN."""
+    assert 1 - 0.35**9 == pytest.approx(stats.beta.sf(0.35, 9, 1), abs=1e-12) and 1 - 0.35**9 > 0.9
+    assert 1 - 0.35**10 == pytest.approx(stats.beta.sf(0.35, 10, 1), abs=1e-12) and 1 - 0.35**10 > 0.9
+    result = rule_status(bayes_rule(prior=[9.0, 1.0]), 0, 0)
+    assert (result.status, result.boundary) == ("WARN", None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,12 +212,16 @@ def test_toxbdry_between_looks_keeps_the_last_look_and_says_so():
     assert stop.warnings == ()
 
 
-def test_toxbdry_before_the_first_look_cannot_stop():
-    """The first look is at n = 20: 10 of 10 cannot stop yet; 7 of 19 warns because 8 of 20
-    crosses the first boundary (x > 7); 6 of 19 is OK (7 of 20 does not cross)."""
+def test_toxbdry_before_the_first_look_stops_only_when_the_crossing_is_certain():
+    """The first look is at n = 20 with boundary 7 (stop at 8 or more). The count can only grow,
+    so 10 of 10 (> 7) makes the crossing at n = 20 certain: STOP now. 7 of 10 warns (one more
+    event makes it certain); 7 of 19 warns because 8 of 20 crosses the first boundary; 6 of 19 is
+    OK (7 of 20 does not cross); 0 of 5 is OK and says when the first look is."""
     rule = toxbdry_rule()
-    assert rule_status(rule, 10, 10).status != "STOP"
-    assert rule_status(rule, 10, 10).boundary is None
+    certain = rule_status(rule, 10, 10)
+    assert (certain.status, certain.boundary) == ("STOP", None)
+    assert "already above the boundary of 7 at the first look (n = 20)" in certain.statement
+    assert rule_status(rule, 10, 7).status == "WARN"
     assert rule_status(rule, 19, 7).status == "WARN"
     assert rule_status(rule, 19, 6).status == "OK"
     assert "first look is at n = 20" in rule_status(rule, 5, 0).statement
