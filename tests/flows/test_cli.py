@@ -1,11 +1,15 @@
 """The command line: exit codes, one-line errors, JSON outputs."""
 
+import csv
 import json
 import subprocess
 import sys
 
+import polars as pl
+import pytest
+
 from flows.cli import main
-from tests.conftest import REPO_ROOT, make_mini_trial
+from tests.conftest import OUTPUT_TABLES, REPO_ROOT, make_mini_trial
 
 
 def test_validate_exits_2_when_rows_were_queried(tmp_path, capsys):
@@ -31,11 +35,20 @@ def test_missing_source_file_exits_1(tmp_path, capsys):
     assert "exposure.csv: sources.exposure.path: source file not found" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the whole pipeline without Prefect: about 2 s
 def test_tables_writes_csv_and_parquet(tmp_path):
+    """Every table of the output folder as CSV and Parquet, the same numbers in both: the mini
+    trial's overview has any TEAE in 4 of 4 treated subjects, 10 events (worked out in
+    tests/safetydb/test_tables.py)."""
     config = make_mini_trial(tmp_path / "t")
     assert main(["tables", str(config), "--out", str(tmp_path / "out")]) == 2
     tables = tmp_path / "out" / "npc-apatinib-pd1" / "2025-07-01" / "tables"
-    assert (tables / "t_overview.csv").is_file() and (tables / "t_overview.parquet").is_file()
+    assert {p.stem for p in tables.glob("*.csv")} == {p.stem for p in tables.glob("*.parquet")} == OUTPUT_TABLES
+    with (tables / "t_overview.csv").open(newline="") as handle:
+        from_csv = next(r for r in csv.DictReader(handle) if r["category"] == "Any TEAE")
+    from_parquet = pl.read_parquet(tables / "t_overview.parquet").filter(pl.col("category") == "Any TEAE").row(0, named=True)
+    assert (from_csv["subjects"], from_csv["events"], from_csv["denominator"]) == ("4", "10", "4")
+    assert (from_parquet["subjects"], from_parquet["events"], from_parquet["denominator"]) == (4, 10, 4)
 
 
 def test_rules_boundary_json_reproduces_the_published_toxbdry_case(capsys):
@@ -46,13 +59,18 @@ def test_rules_boundary_json_reproduces_the_published_toxbdry_case(capsys):
     assert {"p", "p_cross", "p_early_stop", "expected_n"} <= set(payload["oc"][0])
 
 
+@pytest.mark.slow  # the whole pipeline without Prefect: about 2 s
 def test_rules_check_reads_the_latest_cut(tmp_path, capsys):
     config = make_mini_trial(tmp_path / "t")
     main(["tables", str(config), "--out", str(tmp_path / "out")])
     capsys.readouterr()
     assert main(["rules", "check", str(config), "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert {r["rule_id"]: r["status"] for r in payload["rules"]}["related_death"] == "STOP"
+    # the mini trial (tests/signals/test_rules.py): S3's related fatal bleed stops related_death,
+    # AE6 and AE7 stop severe_hemorrhage (2 of min 2), 2 of 4 in cycle 1 leaves the Bayes rule OK
+    assert {r["rule_id"]: r["status"] for r in payload["rules"]} == {
+        "related_death": "STOP", "severe_hemorrhage": "STOP", "severe_trae_rate": "OK",
+    }
 
 
 def test_ctcae_lookup_and_grade_json(capsys):

@@ -16,7 +16,10 @@ FLAGS = [
     "--proxy-server=127.0.0.1:9",  # any fetch would fail: the page must need none
 ]
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
+pytestmark = [
+    pytest.mark.slow,  # a headless browser: about 5 s
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)"),
+]
 
 
 @pytest.fixture(scope="module")

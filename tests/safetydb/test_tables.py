@@ -137,15 +137,21 @@ def test_aesi_and_deaths(tables):
     assert row(deaths, subject_id="S3")["treatment_related"] == "related"
 
 
-@pytest.mark.parametrize("model", STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS)
-def test_every_model_grain_is_unique(mini_run, model):
+@pytest.fixture(scope="module")
+def models(mini_run) -> dict[str, pl.DataFrame]:
+    """Every staging, derived and table model of the mini trial's cut, built once."""
     from safetydb.models import build_cut_models
     from trial.config import load_trial_config
 
     config = load_trial_config(mini_run.config_path)
     with SafetyStore(mini_run.database_path) as store:
         build_cut_models(store, config, mini_run.cut_id, date(2025, 7, 1))
-        frame = store.model(model)
+        return {name: store.model(name) for name in STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS}
+
+
+@pytest.mark.parametrize("model", STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS)
+def test_every_model_grain_is_unique(models, model):
+    frame = models[model]
     grain = model_grain(model)
     if model not in ("stg_labs", "t_lab_shift", "int_graded_values"):
         assert frame.height > 0  # the mini trial has no labs: tests/safetydb/test_lab_shift.py has them
@@ -162,6 +168,7 @@ def test_loading_the_same_inputs_twice_changes_nothing(tmp_path):
     assert _row_counts(first.database_path) == counts_before
 
 
+@pytest.mark.slow  # its own run of the pipeline: about 1.5 s
 def test_no_end_window_keeps_late_onset_events(tmp_path):
     text = make_mini_trial(tmp_path / "a").read_text().replace("teae_end_days = 30", 'teae_end_days = "none"')
     config = make_mini_trial(tmp_path / "b", config_text=text)
@@ -173,6 +180,7 @@ def test_no_end_window_keeps_late_onset_events(tmp_path):
     assert row(overview, category="Any TEAE")["events"] == 11  # AE5 now counts
 
 
+@pytest.mark.slow  # its own run of the pipeline: about 1.5 s
 def test_an_earlier_cut_sees_only_what_was_known(tmp_path):
     config = make_mini_trial(tmp_path / "early")
     loaded = ingest(config, cut_date=date(2025, 2, 19))
@@ -194,6 +202,7 @@ def _row_counts(database: str) -> dict[str, int]:
         }
 
 
+@pytest.mark.slow  # its own run of the pipeline: about 1.5 s
 def test_other_specify_events_are_tabulated_by_their_text(tmp_path):
     """Three "Respiratory, thoracic and mediastinal disorders - Other, specify" events whose texts
     differ only in case and spacing ("Nasopharyngeal necrosis" for S1 and S5, "nasopharyngeal

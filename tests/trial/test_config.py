@@ -27,8 +27,12 @@ def test_bundled_config_describes_the_seed_trial():
     assert config.teae_end_days == 30
     assert model.windows.acute_days == 90
     assert model.attribution.related_levels == ["possible", "probable", "definite"]
-    assert len(model.stopping_rules) >= 2
-    assert {"hemorrhage", "necrosis", "hypertension", "rccep"} <= set(model.aesi)
+    assert [(rule.id, rule.kind) for rule in model.stopping_rules] == [
+        ("related_death", "event_count"),
+        ("severe_hemorrhage", "event_count"),
+        ("severe_trae_rate", "bayes"),
+    ]
+    assert list(model.aesi) == ["hemorrhage", "necrosis", "hypertension", "thyroid", "pneumonitis", "myocarditis", "hepatitis", "rccep"]
 
 
 def test_no_end_window_is_allowed(tmp_path):
