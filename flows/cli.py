@@ -1,20 +1,26 @@
 """The ``toxwatch`` command line. Heavy libraries are imported by the commands that use them,
 so ``toxwatch --help`` stays fast.
 
-Exit codes: 0 success; 1 unusable input or configuration; 2 ran, but validation errors were
-found and queried.
+Exit codes: 0 success; 1 unusable input, configuration or command line, or any other fault
+(one line on stderr: file, field, problem, fix; ``--debug`` adds the traceback); 2 ran, but
+validation errors were found and queried; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+import traceback
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
+
 from ctcae.home import data_path
 
 EXIT_OK, EXIT_INPUT, EXIT_QUERIES = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 BUNDLED_TRIAL = data_path("trials", "npc-apatinib-pd1", "trial.toml")
 
 
@@ -25,11 +31,22 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+class CommandLineParser(argparse.ArgumentParser):
+    """A usage error is an unusable input like any other: one line, exit 1 (argparse's 2 would
+    read as "ran, and queried")."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("toxwatch").strip()
+        where = f"{command}: " if command else ""
+        self.exit(EXIT_INPUT, f"toxwatch: error: {where}{message}. Fix: see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="toxwatch",
         description="Safety desk of an oncology trial: validate AE data against CTCAE, build toxicity tables, watch stopping rules, render DSMB reports.",
     )
+    parser.add_argument("--debug", action="store_true", help="on an error, print the Python traceback too (before the command: toxwatch --debug run ...)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="run the whole review on the bundled trial")
@@ -105,28 +122,79 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from trial.errors import InputError
 
+    _print_notes()
     try:
         return COMMANDS[args.command](args)
     except InputError as error:
-        print(f"toxwatch: error: {error.message}", file=sys.stderr)
-        return EXIT_INPUT
+        return _fail(error.message, debug=args.debug)
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        problem = error.strerror or str(error)
+        return _fail(f"{where}{problem}. Fix: check that the path exists and that toxwatch may read and write it", debug=args.debug)
+    except KeyboardInterrupt:
+        print("toxwatch: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        return _fail(
+            f"unexpected {type(error).__name__}: {error}. Fix: this is a fault in toxwatch; run again with --debug and report the traceback",
+            debug=args.debug,
+        )
 
 
-def _run_flow(config: Path, cut: date | None, out: Path | None, database: Path | None = None) -> dict:
+def _fail(message: str, *, debug: bool) -> int:
+    """One line on stderr per fault; the traceback only when asked for."""
+    if debug:
+        traceback.print_exc()
+    print(f"toxwatch: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+class _NoteLine(logging.Handler):
+    """The stages' notes (e.g. an unfinished folder of a killed run cleared), one line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"toxwatch: note: {record.getMessage()}", file=sys.stderr)
+
+
+def _print_notes() -> None:
+    notes = logging.getLogger("toxwatch")
+    if not any(isinstance(handler, _NoteLine) for handler in notes.handlers):
+        notes.addHandler(_NoteLine())
+    notes.propagate = False
+
+
+def _run_flow(config: Path, cut: date | None, out: Path | None, database: Path | None = None, *, debug: bool = False) -> dict:
     from flows.safety_review import safety_review
 
+    if not debug:
+        _quiet_prefect_run_failures()
     return safety_review(str(config), cut, str(out) if out else None, str(database) if database else None)
+
+
+def _quiet_prefect_run_failures() -> None:
+    """Prefect logs a failed task or flow run to the console with its traceback, twice; the CLI
+    prints the failure itself as one line. Only the console copy is dropped: the Prefect API
+    still records the run as failed, with its logs."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler) and _not_a_run_failure not in handler.filters:
+            handler.addFilter(_not_a_run_failure)
+
+
+def _not_a_run_failure(record: logging.LogRecord) -> bool:
+    return not (record.levelno >= logging.ERROR and record.name.startswith(("prefect.flow_runs", "prefect.task_runs")))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     # The demo keeps its store beside its outputs, away from the bundled trial's folder.
-    result = _run_flow(BUNDLED_TRIAL, None, args.out, args.out / "toxwatch.duckdb")
+    result = _run_flow(BUNDLED_TRIAL, None, args.out, args.out / "toxwatch.duckdb", debug=args.debug)
     _print_review(result)
     return EXIT_OK  # the bundled trial carries deliberate data errors to show the query workflow
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    result = _run_flow(args.config, args.cut, args.out)
+    result = _run_flow(args.config, args.cut, args.out, debug=args.debug)
     _print_review(result)
     return EXIT_QUERIES if result["queries"] else EXIT_OK
 
@@ -141,24 +209,36 @@ def _print_review(result: dict) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from flows.stages import ingest
+    from flows.stages import discard, ingest, publish, write_manifest
 
     loaded = ingest(args.config, cut_date=args.cut, out_root=args.out, store=False)
+    try:
+        write_manifest(loaded)
+        out_dir = publish(loaded)
+    except BaseException:
+        discard(loaded)
+        raise
     for source, counts in loaded.accounting.items():
         print(
             f"{source}: {counts['rows_in']} rows in = {counts['clean']} clean + "
             f"{counts['counted_with_queries']} counted with queries + {counts['excluded']} excluded"
         )
-    print(f"queries: {loaded.queries} -> {Path(loaded.out_dir) / 'queries.csv'}")
+    print(f"queries: {loaded.queries} -> {out_dir / 'queries.csv'}")
     return EXIT_QUERIES if loaded.queries else EXIT_OK
 
 
 def cmd_tables(args: argparse.Namespace) -> int:
-    from flows.stages import analyse, ingest
+    from flows.stages import analyse, discard, ingest, publish, write_manifest
 
     loaded = ingest(args.config, cut_date=args.cut, out_root=args.out)
-    analysis = analyse(loaded)
-    print(f"tables: {', '.join(analysis['tables'])} -> {Path(loaded.out_dir) / 'tables'}")
+    try:
+        analysis = analyse(loaded)
+        write_manifest(loaded, timings=analysis["timings"], reconciliation_queries=analysis["reconciliation_queries"])
+        out_dir = publish(loaded)
+    except BaseException:
+        discard(loaded)
+        raise
+    print(f"tables: {', '.join(analysis['tables'])} -> {out_dir / 'tables'}")
     return EXIT_QUERIES if loaded.queries else EXIT_OK
 
 
@@ -173,7 +253,8 @@ def _rules_boundary(args: argparse.Namespace) -> int:
 
     def need(name: str, value: object) -> object:
         if value is None:
-            print(f"toxwatch: error: --kind {args.kind} needs --{name.replace('_', '-')}", file=sys.stderr)
+            option = f"--{name.replace('_', '-')}"
+            print(f"toxwatch: error: {option}: --kind {args.kind} needs it. Fix: add {option} (see `toxwatch rules boundary --help`)", file=sys.stderr)
             raise SystemExit(EXIT_INPUT)
         return value
 
@@ -189,7 +270,7 @@ def _rules_boundary(args: argparse.Namespace) -> int:
             prior = tuple(float(v) for v in need("prior", args.prior).split(","))
             result = boundaries.bayes(need("p_max", args.p_max), looks, prior=prior, threshold=args.threshold, alpha=args.alpha if args.threshold is None else None, p0=args.p0)
     except ValueError as error:
-        print(f"toxwatch: error: {error}", file=sys.stderr)
+        print(f"toxwatch: error: {error}. Fix: correct the option (see `toxwatch rules boundary --help`)", file=sys.stderr)
         return EXIT_INPUT
     payload = result.to_dict()
     if args.json:
@@ -247,12 +328,12 @@ def cmd_ctcae(args: argparse.Namespace) -> int:
             print(f"{payload['term']} ({payload['soc']}; MedDRA {payload['meddra_code']}) — grades {grades} — {payload['match']} match")
         return EXIT_OK if payload["term"] is not None else EXIT_INPUT
     if args.ctcae_command == "grade":
-        from ctcae.grading import grade
+        from ctcae.grade_value import grade
 
         try:
             result = grade(args.test, args.value, uln=args.uln, lln=args.lln, baseline=args.baseline, unit=args.unit, version=args.version)
         except ValueError as error:
-            print(f"toxwatch: error: {error}", file=sys.stderr)
+            print(f"toxwatch: error: {error}. Fix: correct the option (see `toxwatch ctcae grade --help`)", file=sys.stderr)
             return EXIT_INPUT
         if args.json:
             print(json.dumps(result.to_dict(), indent=2))
@@ -268,7 +349,7 @@ def cmd_ctcae(args: argparse.Namespace) -> int:
     try:
         imported = import_workbook(args.path)
     except ValueError as error:
-        print(f"toxwatch: error: {error}", file=sys.stderr)
+        print(f"toxwatch: error: {error}", file=sys.stderr)  # names the file and the fix
         return EXIT_INPUT
     print(f"imported CTCAE v{imported.version}: {imported.term_count} terms from {imported.source_file} (sha256 {imported.source_sha256[:12]}…)")
     print(f"dictionary: {imported.terms_path}")
@@ -283,7 +364,7 @@ def _ctcae_map(args: argparse.Namespace) -> int:
     try:
         mapped = map_term(args.term, args.from_version, args.to_version)
     except ValueError as error:
-        print(f"toxwatch: error: {error}", file=sys.stderr)
+        print(f"toxwatch: error: {error}. Fix: correct the option (see `toxwatch ctcae map --help`)", file=sys.stderr)
         return EXIT_INPUT
     rows = [
         {
@@ -305,7 +386,7 @@ def _ctcae_map(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from flows.synth import generate_trial
+    from synth import generate_trial
 
     counts = generate_trial(args.subjects, args.seed, args.out, error_rate=args.error_rate)
     for source, rows in counts.items():

@@ -1,7 +1,9 @@
 """The Prefect flow: the safety review as a handful of coarse tasks over the plain stages.
 
 Tasks pass small references (paths, ids); each stage reads and writes the DuckDB file and the
-output folder itself. Retries only where input files are read.
+output folder itself. Retries only where input files are read, and only after an I/O fault.
+The outputs are written into a partial folder and published whole at the end; a failed run
+removes its partial folder and leaves the published one as it was.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 from prefect import flow, task  # noqa: E402
 
 from flows import stages  # noqa: E402
+from trial.errors import InputError  # noqa: E402
 
 
-@task(name="ingest-validate-store", retries=1, retry_delay_seconds=2)
+def retry_on_io_fault(task, task_run, state) -> bool:
+    """Retry after an I/O fault (a share that dropped for a moment); an unusable input or
+    configuration (InputError) fails the same way every time, so it is never retried."""
+    fault = state.result(raise_on_failure=False)
+    return isinstance(fault, OSError) and not isinstance(fault, InputError)
+
+
+@task(name="ingest-validate-store", retries=1, retry_delay_seconds=2, retry_condition_fn=retry_on_io_fault)
 def ingest_task(config_path: str, cut_date: date | None, out_root: str | None, database: str | None) -> stages.LoadedCut:
     return stages.ingest(
         config_path,
@@ -42,26 +52,37 @@ def render_task(loaded: stages.LoadedCut) -> list[str]:
     return stages.render(loaded)
 
 
+@task(name="publish-outputs")
+def publish_task(loaded: stages.LoadedCut) -> str:
+    return str(stages.publish(loaded))
+
+
 @flow(name="safety_review", log_prints=False)
 def safety_review(
     config_path: str, cut_date: date | None = None, out_root: str | None = None, database: str | None = None
 ) -> dict:
-    """Ingest, validate and store a data cut, build tables and flags, render the reports."""
+    """Ingest, validate and store a data cut, build tables and flags, render the reports,
+    publish the output folder."""
     started = time.perf_counter()
     loaded = ingest_task(config_path, cut_date, out_root, database)
-    analysis = analyse_task(loaded)
-    rendered = time.perf_counter()
-    reports = render_task(loaded)
-    timings = analysis["timings"] | {"report_s": round(time.perf_counter() - rendered, 3)}
-    timings["pipeline_s"] = round(time.perf_counter() - started, 3)
-    manifest = stages.write_manifest(
-        loaded, reports=reports, timings=timings, reconciliation_queries=analysis["reconciliation_queries"]
-    )
+    try:
+        analysis = analyse_task(loaded)
+        rendered = time.perf_counter()
+        reports = render_task(loaded)
+        timings = analysis["timings"] | {"report_s": round(time.perf_counter() - rendered, 3)}
+        timings["pipeline_s"] = round(time.perf_counter() - started, 3)
+        stages.write_manifest(
+            loaded, reports=reports, timings=timings, reconciliation_queries=analysis["reconciliation_queries"]
+        )
+        out_dir = Path(publish_task(loaded))
+    except BaseException:
+        stages.discard(loaded)
+        raise
     return {
-        "out_dir": loaded.out_dir,
+        "out_dir": str(out_dir),
         "stopping": analysis["stopping"],
         "reporting": analysis["reporting"],
         "queries": loaded.queries + analysis["reconciliation_queries"],
-        "manifest": str(manifest),
-        "reports": reports,
+        "manifest": str(out_dir / "manifest.json"),
+        "reports": [str(out_dir / Path(report).name) for report in reports],
     }

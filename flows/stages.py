@@ -2,12 +2,25 @@
 
 Each stage takes and returns small references (paths, ids, counts), and reads or writes the
 DuckDB file and the output folder itself.
+
+A cut's output folder is never written in place: ``ingest`` opens a partial folder beside the
+final one, the stages write into it (``LoadedCut.out_dir``), ``write_manifest`` writes
+manifest.json last, and ``publish`` renames the folder into place; ``discard`` removes it when
+a stage fails. Folders left by a killed run are cleared by the next run (docs/outputs.md).
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import logging
+import os
+import re
+import secrets
+import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +35,13 @@ from safetydb.store import SafetyStore, toolkit_version
 from signals.expedited import evaluate_expedited
 from signals.flags import assemble_flags, evaluate_rules_with_exclusions
 from trial.config import TrialConfig, load_trial_config
+from trial.errors import InputError
 from validators.validate import QUERY_SCHEMA, ValidationResult, reconciliation_queries, validate_trial
+
+notes = logging.getLogger("toxwatch")
+# Beside OUT/<trial-id>/<cut-date>/: a run's unfinished folder, and a complete folder it moved
+# aside to replace, each named with the cut, the process id and a random token.
+UNPUBLISHED = re.compile(r"^\.(?P<cut>.+)\.(?P<kind>partial|replaced)-(?P<pid>\d+)-[0-9a-f]+$")
 
 
 @dataclass
@@ -37,7 +56,8 @@ class LoadedCut:
     database_path: str
     cut_id: str
     cut_date: str
-    out_dir: str
+    out_dir: str  # where the stages write: this run's partial folder, beside final_dir
+    final_dir: str  # OUT/<trial-id>/<cut-date>: where publish puts the folder once complete
     loaded_now: bool
     dictionary: str
     accounting: dict[str, dict[str, int]]
@@ -66,7 +86,8 @@ def ingest(
     database: Path | None = None,
     store: bool = True,
 ) -> LoadedCut:
-    """Read, validate and (unless ``store`` is False) store the sources as a data cut; write queries.csv."""
+    """Read, validate and (unless ``store`` is False) store the sources as a data cut; open the
+    cut's partial output folder and write queries.csv into it."""
     started = time.perf_counter()
     config = load_trial_config(config_path)
     dictionary = load_dictionary(config.model.trial.ctcae_version)
@@ -74,14 +95,19 @@ def ingest(
     validated = time.perf_counter()
     cut_date = cut_date or default_cut_date(validation)
     database = database or config.database_path
+    # A validation-only run publishes beside the cut's review folder, never over it.
+    folder_name = cut_date.isoformat() if store else f"{cut_date.isoformat()}-validation"
+    out_dir, final_dir = open_output_folder(config, out_root, folder_name)
     cut_id, loaded_now = "", False
-    if store:
-        cut_id, loaded_now = _store_cut(database, config, cut_date, dictionary.description, validation)
-    stored = time.perf_counter()
-    out_dir = (out_root or config.output_root) / config.id / cut_date.isoformat()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    queries = validation.queries
-    queries.write_csv(out_dir / "queries.csv")
+    try:
+        if store:
+            cut_id, loaded_now = _store_cut(database, config, cut_date, dictionary.description, validation)
+        stored = time.perf_counter()
+        queries = validation.queries
+        queries.write_csv(out_dir / "queries.csv")
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
     return LoadedCut(
         config=config,
         config_path=str(config.path),
@@ -91,6 +117,7 @@ def ingest(
         cut_id=cut_id,
         cut_date=cut_date.isoformat(),
         out_dir=str(out_dir),
+        final_dir=str(final_dir),
         loaded_now=loaded_now,
         dictionary=dictionary.description,
         accounting={name: result.accounting for name, result in validation.sources.items()},
@@ -101,6 +128,72 @@ def ingest(
         queries=queries.height,
         timings={"validate_s": round(validated - started, 3), "store_s": round(stored - validated, 3)},
     )
+
+
+def open_output_folder(config: TrialConfig, out_root: Path | None, folder_name: str) -> tuple[Path, Path]:
+    """This run's partial folder and its final folder, OUT/<trial-id>/<folder_name> (the cut date,
+    or <cut-date>-validation for a validation-only run).
+
+    The partial folder is a hidden sibling of the final one (same file system, so publishing is
+    a rename). What killed runs left beside it is cleared first.
+    """
+    final_dir = (out_root or config.output_root) / config.id / folder_name
+    try:
+        final_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _output_root_error(config, out_root, final_dir.parent, error) from None
+    clear_unpublished(final_dir.parent)
+    partial = final_dir.parent / f".{final_dir.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+    partial.mkdir()
+    return partial, final_dir
+
+
+def _output_root_error(config: TrialConfig, out_root: Path | None, folder: Path, error: OSError) -> InputError:
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    problem = f"{blocking} is a file, not a folder" if blocking else f"cannot create {folder} ({error.strerror})"
+    if out_root is None:
+        return InputError(config.path, "trial.output_dir", problem, "set output_dir to a folder toxwatch may write (it is created if missing)")
+    if blocking == out_root:
+        problem = "is a file, not a folder"
+    return InputError(out_root, "--out", problem, "give --out a folder toxwatch may write (it is created if missing)")
+
+
+def clear_unpublished(trial_folder: Path) -> None:
+    """Clear what killed runs left in OUT/<trial-id>/, with a one-line note each.
+
+    An unfinished (partial) folder is removed. A complete folder that a run moved aside to
+    replace is put back if nothing took its place (the run was killed between its two
+    renames), else removed. Folders of a process still running on this machine are left alone.
+    """
+    for entry in sorted(trial_folder.iterdir()):
+        found = UNPUBLISHED.match(entry.name)
+        if found is None or _process_running(int(found["pid"])):
+            continue
+        final_dir = trial_folder / found["cut"]
+        if found["kind"] == "replaced" and not final_dir.exists() and (entry / "manifest.json").is_file():
+            try:
+                entry.rename(final_dir)
+            except OSError:
+                pass  # another run published the cut meanwhile: this old folder is removed below
+            else:
+                notes.warning("put back %s: a killed run (process %s) had moved it aside to replace it", final_dir, found["pid"])
+                continue
+        _remove(entry)
+        notes.warning("removed %s: left by a killed run (process %s)", entry, found["pid"])
+
+
+def _process_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True  # no harmless liveness probe: leave the folder, its name marks it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: str, validation: ValidationResult) -> tuple[str, bool]:
@@ -183,7 +276,12 @@ def render(loaded: LoadedCut) -> list[str]:
     return [str(path) for path in render_reports(Path(loaded.out_dir), loaded_cut=summary, config=loaded.config)]
 
 
-def write_manifest(loaded: LoadedCut, *, reports: list[str], timings: dict[str, float], reconciliation_queries: int = 0) -> Path:
+def write_manifest(
+    loaded: LoadedCut, *, reports: Sequence[str] = (), timings: dict[str, float] | None = None, reconciliation_queries: int = 0
+) -> Path:
+    """Write manifest.json last: it names every other file of the folder with its sha256, so a
+    folder with a manifest is complete and can be checked."""
+    out_dir = Path(loaded.out_dir)
     manifest = {
         "toolkit": "toxwatch",
         "toolkit_version": toolkit_version(),
@@ -196,8 +294,74 @@ def write_manifest(loaded: LoadedCut, *, reports: list[str], timings: dict[str, 
         "row_accounting": loaded.accounting,
         "queries": {"validation": loaded.queries, "reconciliation": reconciliation_queries},
         "reports": [Path(p).name for p in reports],
-        "timings_s": loaded.timings | timings,
+        "timings_s": loaded.timings | (timings or {}),
+        "files": {
+            path.relative_to(out_dir).as_posix(): _sha256(path)
+            for path in sorted(out_dir.rglob("*"))
+            if path.is_file() and path != out_dir / "manifest.json"
+        },
     }
-    path = Path(loaded.out_dir) / "manifest.json"
+    path = out_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def publish(loaded: LoadedCut) -> Path:
+    """Rename the complete folder into its final place and return that place.
+
+    A folder already there (an earlier run of the cut) is renamed aside first and removed
+    after: a reader sees the old folder, for an instant none, then the new one; never a mix.
+    """
+    partial, final_dir = Path(loaded.out_dir), Path(loaded.final_dir)
+    if not (partial / "manifest.json").is_file():
+        raise RuntimeError(f"{partial}: only a folder with its manifest.json is published")
+    set_aside: list[Path] = []
+    for _attempt in range(10):
+        replaced = set_aside_published(final_dir)
+        if replaced is not None:
+            set_aside.append(replaced)
+        try:
+            partial.rename(final_dir)
+            break
+        except OSError as error:
+            # Another run published this cut between our two renames: set theirs aside too.
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                if set_aside and not final_dir.exists():
+                    set_aside.pop().rename(final_dir)  # the published folder goes back, whole
+                raise
+    else:
+        raise OSError(errno.EEXIST, "other runs keep publishing this cut", str(final_dir))
+    for replaced in set_aside:
+        _remove(replaced)
+    return final_dir
+
+
+def set_aside_published(final_dir: Path) -> Path | None:
+    """Rename a published folder to a hidden sibling; None when there is none."""
+    replaced = final_dir.parent / f".{final_dir.name}.replaced-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        final_dir.rename(replaced)
+    except FileNotFoundError:
+        return None
+    return replaced
+
+
+def discard(loaded: LoadedCut) -> None:
+    """Remove this run's unpublished folder (a stage failed); the published one is untouched."""
+    if Path(loaded.out_dir) != Path(loaded.final_dir):
+        shutil.rmtree(loaded.out_dir, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)

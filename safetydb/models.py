@@ -71,4 +71,7 @@ def reconciliation_findings(store: SafetyStore) -> pl.DataFrame:
     schema = {column: pl.String for column in RECONCILIATION_COLUMNS}
     if not frames:
         return pl.DataFrame(schema=schema)
-    return pl.concat([frame.cast(schema) for frame in frames])
+    # Sorted, so that the same cut gives the same queries.csv byte for byte (models run in parallel).
+    return pl.concat([frame.cast(schema) for frame in frames]).sort(
+        "check", "source", "record_key", "field", "value", nulls_last=True
+    )

@@ -20,6 +20,10 @@ import duckdb
 import polars as pl
 
 from trial.errors import InputError
+from validators.checks import field_consequence
+from validators.contract import source_columns
+from validators.readings import FILLED_BY_READINGS
+from validators.schemas import SCHEMAS
 
 SQL_DIR = Path(__file__).with_name("sql")
 STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution", "stg_labs")
@@ -57,7 +61,52 @@ RECONCILIATION_MODELS: tuple[str, ...] = (
 )
 RECONCILIATION_COLUMNS = ("source", "record_key", "subject_id", "field", "value", "check", "problem", "fix")
 PARAMETER = re.compile(r"\$([a-z_]+)")
-SCHEMA_VERSION = 2  # the table layout in sql/schema.sql; a store with another layout is refused
+SCHEMA_VERSION = 2  # the table layout (sql/schema.sql and source_table_ddl); a store with another layout is refused
+
+# The source tables are not written out in sql/schema.sql: each holds the source's own columns as
+# its Pandera model declares them (validators/contract.py), plus the store's: the cut, the source
+# row, and what validation and grading derive (below). Adverse events' per-agent columns go to
+# ae_attribution (sql/schema.sql).
+SOURCE_TABLES = tuple(SCHEMAS)
+SQL_TYPES = {"text": "VARCHAR", "date": "DATE", "whole number": "INTEGER", "number": "DOUBLE"}
+DERIVED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "subjects": (),
+    "exposure": (),
+    # validators/validate.py: the term's SOC and "Other, specify" flag; validators/readings.py: the grade as reported
+    "adverse_events": (("meddra_soc", "VARCHAR NOT NULL"), ("other_specify_term", "BOOLEAN"), ("grade_reported", "INTEGER")),
+    # safetydb/lab_grades.py: the baseline and the CTCAE grade
+    "labs": (
+        ("baseline", "DOUBLE"), ("is_baseline", "BOOLEAN"),
+        ("toxicity_term", "VARCHAR"), ("toxicity_grade", "INTEGER"), ("gradable", "BOOLEAN"),
+    ),
+    "vitals": (("toxicity_term", "VARCHAR"), ("toxicity_grade", "INTEGER"), ("gradable", "BOOLEAN")),
+}
+
+
+def source_table_ddl(source: str) -> str:
+    """CREATE TABLE of one source table, from the source's Pandera model.
+
+    A column is NOT NULL when a counted record cannot miss it: a missing value excludes the record
+    (validators/checks.py) or a conservative reading fills it (validators/readings.py). A column
+    the model declares unique is the table's key within a cut.
+    """
+    columns = [("cut_id", "VARCHAR NOT NULL")]
+    key = []
+    for column in source_columns(source):
+        if column.per_agent:
+            continue
+        never_missing = (
+            field_consequence(source, column.name).effect == "exclude"
+            or column.name in FILLED_BY_READINGS.get(source, ())
+        )
+        columns.append((column.name, SQL_TYPES[column.kind] + (" NOT NULL" if never_missing else "")))
+        if column.unique:
+            key.append(column.name)
+    columns += [("source_row", "BIGINT"), *DERIVED_COLUMNS[source]]
+    lines = [f"{name} {sql_type}" for name, sql_type in columns]
+    if key:
+        lines.append(f"PRIMARY KEY (cut_id, {', '.join(key)})")
+    return f"CREATE TABLE IF NOT EXISTS {_identifier(source)} (\n    " + ",\n    ".join(lines) + "\n)"
 
 
 
@@ -131,12 +180,13 @@ class SafetyStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = duckdb.connect(str(self.path))
+        self.connection = _open(self.path)
         # Rows carry their source_row; no model relies on insertion order, so loads may run in parallel.
         self.connection.execute("SET preserve_insertion_order = false")
         self._check_schema_version()
         self.connection.execute(read_model("schema"))
+        for table in SOURCE_TABLES:
+            self.connection.execute(source_table_ddl(table))
         self.connection.execute(
             "INSERT INTO store_info SELECT $version WHERE NOT EXISTS (SELECT 1 FROM store_info)",
             {"version": SCHEMA_VERSION},
@@ -326,6 +376,59 @@ class SafetyStore:
             """,
             {"trial_id": trial_id, "rule_id": rule_id},
         )
+
+
+def _open(path: Path) -> duckdb.DuckDBPyConnection:
+    """Connect to the store file, or raise ``InputError`` saying why it cannot be used.
+
+    DuckDB lets one process at a time write a file; a second one gets a lock error naming the
+    holder's PID. It also opens a CSV file as an in-memory view and silently keeps no writes,
+    so a file that is not a DuckDB database is refused before connecting.
+    """
+    fix_path = "point `trial.database` in the trial config at a DuckDB file (toxwatch creates it if it does not exist)"
+    if path.is_dir():
+        raise InputError(path, None, "is a folder, not a DuckDB database file", fix_path)
+    if path.is_file() and not _is_duckdb_file(path):
+        raise InputError(path, None, "is not a DuckDB database file", fix_path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(path, None, f"cannot create the store's folder ({error.strerror})", fix_path) from None
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        raise _open_error(path, str(error)) from None
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    """DuckDB's storage header: an 8-byte checksum, then the magic bytes ``DUCK``."""
+    with path.open("rb") as file:
+        return file.read(12)[8:12] == b"DUCK"
+
+
+def _open_error(path: Path, duckdb_message: str) -> InputError:
+    if "lock" not in duckdb_message.lower():
+        return InputError(
+            path,
+            None,
+            f"DuckDB cannot open the store ({duckdb_message})",
+            "check that the file is a DuckDB database toxwatch may read and write, or point `trial.database` in the trial config at another file",
+        )
+    holder = re.search(r"\(PID (\d+)\)", duckdb_message)
+    if holder is None:
+        return InputError(
+            path,
+            None,
+            "the store is locked by another process, most likely another toxwatch run on this trial",
+            "wait for that run to finish, or stop it, then run again",
+        )
+    pid = holder.group(1)
+    return InputError(
+        path,
+        None,
+        f"the store is locked by another process (PID {pid}), most likely another toxwatch run on this trial",
+        f"wait for that run to finish, or stop process {pid}, then run again",
+    )
 
 
 def _select(connection: duckdb.DuckDBPyConnection, sql: str, parameters: dict | None = None) -> pl.DataFrame:

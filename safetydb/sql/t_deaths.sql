@@ -2,7 +2,7 @@
 WITH fatal AS (
     SELECT
         a.subject_id,
-        string_agg(a.ae_term, '; ' ORDER BY a.onset_date) AS fatal_events,
+        string_agg(a.ae_term, '; ' ORDER BY a.onset_date, a.ae_term) AS fatal_events,
         bool_or(a.related_any) AS related
     FROM int_adverse_events AS a
     WHERE a.grade = 5

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -122,7 +123,7 @@ def review(tmp_path_factory):
         stderr=(logs / "driver.err").open("w"),
         text=True,
     )
-    runs = iter(range(1_000))
+    runs = itertools.count()
 
     def run(config: Path, out_root: Path, kill_at: str | None = None) -> dict:
         stderr = logs / f"run-{next(runs)}.err"

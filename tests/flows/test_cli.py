@@ -94,8 +94,14 @@ def test_ctcae_map_shows_the_v6_term(capsys):
     assert (row["to_term"], row["to_version"]) == ("Urinary protein increased", "6.0")
 
 
-def test_validate_does_not_store_a_cut(tmp_path):
+def test_validate_does_not_store_a_cut_nor_replace_a_review(tmp_path):
+    """A validation-only run publishes to <cut>-validation; the review folder of the cut, if
+    any, is left as it was."""
     config = make_mini_trial(tmp_path / "t")
+    review = tmp_path / "out" / "npc-apatinib-pd1" / "2025-07-01"
+    review.mkdir(parents=True)
+    (review / "dsmb_report.html").write_text("an earlier review")
     main(["validate", str(config), "--out", str(tmp_path / "out")])
     assert not (config.parent / "toxwatch.duckdb").exists()
-    assert (tmp_path / "out" / "npc-apatinib-pd1" / "2025-07-01" / "queries.csv").is_file()
+    assert (tmp_path / "out" / "npc-apatinib-pd1" / "2025-07-01-validation" / "queries.csv").is_file()
+    assert (review / "dsmb_report.html").read_text() == "an earlier review"
