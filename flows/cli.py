@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("--cut", type=_date)
     tables.add_argument("--out", type=Path, required=True)
 
+    deployments = commands.add_parser("deployments", help="the trial's scheduled reports, with their next run times")
+    deployments.add_argument("config", type=Path)
+    deployments.add_argument("--runs", type=int, default=3, help="how many next run times to list (default 3)")
+    deployments.add_argument("--json", action="store_true")
+
     rules = commands.add_parser("rules", help="stopping boundaries and rule checks")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="SUBCOMMAND")
     boundary = rule_commands.add_parser("boundary", help="compute a stopping boundary and its operating characteristics")
@@ -385,6 +390,23 @@ def _ctcae_map(args: argparse.Namespace) -> int:
     return EXIT_OK if rows else EXIT_INPUT
 
 
+def cmd_deployments(args: argparse.Namespace) -> int:
+    from flows.deployments import deployment_plan
+    from trial.config import load_trial_config
+
+    plan = deployment_plan(load_trial_config(args.config), runs=max(args.runs, 1))
+    if args.json:
+        print(json.dumps(plan, indent=2))
+        return EXIT_OK
+    if not plan:
+        print("no [[schedules]] in the trial config")
+    for entry in plan:
+        print(f"{entry['deployment']}: {entry['report']} report, cron {entry['cron']} {entry['timezone']}")
+        for local, utc in zip(entry["next_runs"], entry["next_runs_utc"]):
+            print(f"  next: {local}  ({utc} UTC)")
+    return EXIT_OK
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     from synth import generate_trial
 
@@ -401,6 +423,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "tables": cmd_tables,
     "rules": cmd_rules,
+    "deployments": cmd_deployments,
     "ctcae": cmd_ctcae,
     "synth": cmd_synth,
 }

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ctcae.attribution import DEFAULT_RELATED_LEVELS, validate_related_levels
@@ -323,10 +325,20 @@ class Schedule(_Strict):
 
     @field_validator("cron")
     @classmethod
-    def _five_fields(cls, value: str) -> str:
+    def _valid_cron(cls, value: str) -> str:
         if len(value.split()) != 5:
             raise ValueError("a cron expression has five fields: minute hour day month weekday")
+        try:
+            CronSim(value, datetime(2000, 1, 1))
+        except CronSimError as error:
+            raise ValueError(f"not a valid cron expression ({error}), e.g. \"0 7 * * 1\" for Mondays at 07:00")
         return value
+
+    def next_runs(self, after: datetime, count: int) -> list[datetime]:
+        """The next ``count`` times the schedule fires after ``after``, in its own time zone."""
+        start = after.astimezone(ZoneInfo(self.timezone))
+        runs = CronSim(self.cron, start)
+        return [next(runs) for _ in range(count)]
 
 
 class TrialConfigModel(_Strict):
@@ -420,6 +432,10 @@ def _check_references(path: Path, model: TrialConfigModel) -> None:
                 raise InputError(
                     path, f"{key}.event.aesi", f"unknown AESI set {name!r}", f"use one of {sorted(model.aesi)} or define [aesi.{name}]"
                 )
+    schedule_names = [schedule.name for schedule in model.schedules]
+    for position, schedule in enumerate(model.schedules, start=1):
+        if schedule_names.count(schedule.name) > 1:
+            raise InputError(path, f"schedules[{position}].name", f"duplicate schedule name {schedule.name!r}", "give each schedule its own name")
     for position, agent in enumerate(model.cycles.anchor_agents, start=1):
         if agent not in agent_ids:
             raise InputError(path, f"cycles.anchor_agents[{position}]", f"unknown agent {agent!r}", f"use one of {agent_ids}")
