@@ -158,8 +158,15 @@ def sprt_boundary_beyond_planned_size(boundary: Boundary, n: int) -> int:
     return sprt_boundary(params["p0"], params["p1"], (n,), params["c"])[0]
 
 
+# Past the planned size the chart needs the boundary's shape, not every n: at most this many
+# points are computed there (evenly spaced, the actual n always included), so a trial of many
+# thousands of subjects costs milliseconds, not minutes.
+MAX_POINTS_PAST_PLAN = 120
+
+
 def boundary_curve_to(boundary: Boundary, n: int) -> list[dict]:
-    """(n, r) at every planned look, then at every n past the planned size up to ``n``.
+    """(n, r) at every planned look, then past the planned size up to ``n``: at every n when
+    there are at most MAX_POINTS_PAST_PLAN of them, else at that many evenly spaced n ending at n.
 
     ``planned`` tells the two apart, so a chart can show where the design ends.
     """
@@ -167,6 +174,15 @@ def boundary_curve_to(boundary: Boundary, n: int) -> list[dict]:
     curve = [
         {"n": look, "r": r, "planned": True} for look, r in zip(boundary.looks, boundary.stop_above)
     ]
-    for extra in range(boundary.looks[-1] + 1, n + 1):
+    first_extra = boundary.looks[-1] + 1
+    extra_count = n - first_extra + 1
+    if extra_count <= 0:
+        return curve
+    if extra_count <= MAX_POINTS_PAST_PLAN:
+        extras = range(first_extra, n + 1)
+    else:
+        step = extra_count / MAX_POINTS_PAST_PLAN
+        extras = sorted({first_extra + round(step * (i + 1)) - 1 for i in range(MAX_POINTS_PAST_PLAN)} | {n})
+    for extra in extras:
         curve.append({"n": extra, "r": boundary_beyond_planned_size(boundary, extra), "planned": False})
     return curve

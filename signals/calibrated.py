@@ -170,8 +170,10 @@ def bayes_boundary_at(p_max: float, prior: tuple[float, float], threshold: float
     beyond its planned looks still stops exactly when Pr(p > p_max | x, n) > threshold.
     Returns n when no count at n exceeds the threshold (the rule cannot stop at n).
     """
-    tails = posterior_tail(p_max, prior, np.arange(n + 1), n)
-    return _bayes_boundary_from_tails([tails], threshold)[0]
+    # The tail grows with x, so the first count above the threshold is found by bisection:
+    # about log2(n) posterior evaluations instead of n + 1.
+    first_stopping = _first_true(n + 1, lambda x: float(posterior_tail(p_max, prior, np.array([x]), n)[0]) > threshold)
+    return first_stopping - 1 if first_stopping <= n else n
 
 
 def _bayes_boundary_from_tails(tails_by_look: Sequence[np.ndarray], threshold: float) -> tuple[int, ...]:

@@ -281,6 +281,23 @@ def test_boundary_curve_extends_past_the_plan_at_every_n():
     assert boundary_at_n(rule_boundary(rule), 75).basis == "at_look"
 
 
+def test_boundary_curve_far_past_the_plan_is_sampled_and_ends_at_n():
+    """13,000 evaluable subjects against a 60-subject Bayesian design: the curve keeps the 60
+    planned points and at most 120 points past the plan, the last at n = 13,000, each equal to
+    the boundary computed directly at that n (scipy posterior, independent of the curve)."""
+    rule = BayesRule.model_validate(
+        {"id": "b", "title": "b", "kind": "bayes", "p_max": 0.35, "threshold": 0.9, "prior": [0.7, 1.3],
+         "max_subjects": 60, "event": {"grade_min": 3}}
+    )
+    curve = boundary_curve_to(rule_boundary(rule), 13000)
+    past = [point for point in curve if not point["planned"]]
+    assert len(curve) - len(past) == 60 and len(past) <= 120
+    assert past[-1]["n"] == 13000
+    for point in (past[0], past[len(past) // 2], past[-1]):
+        n, r = point["n"], point["r"]
+        assert stats.beta.sf(0.35, 0.7 + r, 1.3 + n - r) <= 0.9 < stats.beta.sf(0.35, 0.7 + r + 1, 1.3 + n - r - 1)
+
+
 # --------------------------------------------------------------------------------------------
 # Event counts, WARN consistency, inputs
 # --------------------------------------------------------------------------------------------
