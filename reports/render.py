@@ -97,7 +97,9 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
         chart = None
         if rule["boundary_curve"]:
             chart = boundary_chart(rule["path"], rule["boundary_curve"], title=rule["title"])
-        rules.append(rule | {"chart": chart})
+        # Qualifying events whose grade was set by a conservative reading, not as reported.
+        read_events = [e["ae_id"] for e in rule["qualifying_events"] if e.get("grade_reported") != e["grade"]]
+        rules.append(rule | {"chart": chart, "conservative_events": read_events})
 
     grade_columns = {f"worst_grade_{g}": f"G{g}" for g in range(1, 6)}
     shown = [

@@ -56,6 +56,10 @@ TRIAL_B = HEADER + "\n".join(
 def run(tmp_path: Path, adverse_events: str) -> tuple[dict, dict, pl.DataFrame, dict]:
     config = make_mini_trial(tmp_path)
     (config.parent / "adverse_events.csv").write_text(adverse_events)
+    return run_folder(config)
+
+
+def run_folder(config: Path) -> tuple[dict, dict, pl.DataFrame, dict]:
     loaded = ingest(config)
     analyse(loaded)
     out = Path(loaded.out_dir)
@@ -182,3 +186,32 @@ def test_deaths_and_dose_changes_are_reconciled(trial_b):
     assert queries.filter(pl.col("check") == "death_without_fatal_ae")["record_key"].to_list() == ["S3"]
     deaths = tables["t_deaths"]
     assert deaths.filter(pl.col("subject_id") == "S3")["treatment_related"].to_list() == ["not assessed (no grade 5 AE)"]
+
+
+def test_a_fatal_ae_and_a_death_of_another_cause_are_reconciled(tmp_path):
+    """Mini trial with S3's death recorded as disease progression: AE6 (grade 5 pharyngeal
+    hemorrhage, onset 02-18, death 02-20) is still counted as fatal, and one
+    fatal_ae_other_death_cause query asks which record is right."""
+    config = make_mini_trial(tmp_path / "cause")
+    subjects = config.parent / "subjects.csv"
+    subjects.write_text(subjects.read_text().replace("2025-02-20,2025-02-20,adverse_event", "2025-02-20,2025-02-20,disease_progression"))
+    _, tables, queries, _ = run_folder(config)
+    found = queries.filter(pl.col("check") == "fatal_ae_other_death_cause")
+    assert found["record_key"].to_list() == ["AE6"]
+    assert "recorded as disease_progression" in found["problem"][0]
+    assert overview_row(tables, "Fatal TEAE (grade 5)")["events"] == 1
+
+
+def test_the_report_says_when_a_status_rests_on_a_conservative_reading(tmp_path):
+    """Trial A: the related-death rule stops on AE3, recorded grade 4 with outcome fatal and
+    counted as grade 5; the report names AE3 as counted by a conservative reading."""
+    from flows.stages import render
+
+    config = make_mini_trial(tmp_path / "note")
+    (config.parent / "adverse_events.csv").write_text(TRIAL_A)
+    loaded = ingest(config)
+    analyse(loaded)
+    report = Path(render(loaded)[0]).read_text()
+    death_rule = report[report.index('id="rule-related_death"'):report.index('id="rule-severe_hemorrhage"')]
+    assert "1 event(s) counted by a conservative reading of a doubtful record (AE3" in death_rule
+    assert "5 (reported 4)" in death_rule
