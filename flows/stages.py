@@ -28,7 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from ctcae.terms import load_dictionary
-from safetydb.export import write_tables
+from safetydb.export import write_csv, write_tables
 from safetydb.lab_grades import derive_lab_grades, derive_vital_grades
 from safetydb.models import build_cut_models, reconciliation_findings
 from safetydb.store import SafetyStore, toolkit_version
@@ -104,7 +104,7 @@ def ingest(
             cut_id, loaded_now = _store_cut(database, config, cut_date, dictionary.description, validation)
         stored = time.perf_counter()
         queries = validation.queries
-        queries.write_csv(out_dir / "queries.csv")
+        write_csv(queries, out_dir / "queries.csv")
     except BaseException:
         shutil.rmtree(out_dir, ignore_errors=True)
         raise
@@ -229,7 +229,7 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         results, worst, excluded = evaluate_rules_with_exclusions(store, config, loaded.cut_id)
         reports = evaluate_expedited(store, config, cut_date)
         reports.write_parquet(out_dir / "tables" / "expedited_reports.parquet")
-        reports.write_csv(out_dir / "tables" / "expedited_reports.csv")
+        write_csv(reports, out_dir / "tables" / "expedited_reports.csv")
         reconciliation = reconciliation_findings(store)
         store.record_flags(store.get_cut(loaded.cut_id), [r.to_dict() for r in results])
         history = {r.rule_id: _json_history(store.flag_history(config.id, r.rule_id).to_dicts()) for r in results}
@@ -264,7 +264,7 @@ def append_reconciliation_queries(path: Path, findings: pl.DataFrame) -> int:
     if findings.is_empty():
         return 0
     queries = pl.read_csv(path, schema=dict(QUERY_SCHEMA))
-    pl.concat([queries, reconciliation_queries(findings)]).write_csv(path)
+    write_csv(pl.concat([queries, reconciliation_queries(findings)]), path)
     return findings.height
 
 

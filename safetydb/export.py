@@ -9,6 +9,30 @@ import polars as pl
 from safetydb.incidence import cumulative_incidence
 from safetydb.store import TABLE_MODELS, SafetyStore
 
+# A cell starting with one of these is read as a formula by spreadsheets (OWASP, CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with an apostrophe.
+
+    Spreadsheets show such a cell as the text after the apostrophe and run nothing. Only text
+    columns change; numbers stay numbers. Parquet files keep the raw values.
+    """
+    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    starts_with_trigger = lambda column: pl.any_horizontal(  # noqa: E731
+        [pl.col(column).str.starts_with(trigger) for trigger in FORMULA_TRIGGERS]
+    ).fill_null(False)
+    return frame.with_columns(
+        [pl.when(starts_with_trigger(c)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text_columns]
+    )
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """Every CSV toxwatch writes goes through here, formula triggers neutralised."""
+    neutralise_formulas(frame).write_csv(path)
+
+
 # Tables computed in Python from a model (estimators SQL does not offer), exported beside the SQL ones.
 COMPUTED_TABLES = ("t_cumulative_incidence", "cumulative_incidence_curves")
 
@@ -20,7 +44,7 @@ def write_tables(store: SafetyStore, folder: Path) -> dict[str, pl.DataFrame]:
     tables["t_cumulative_incidence"], tables["cumulative_incidence_curves"] = cumulative_incidence(store)
     for name, frame in tables.items():
         frame.write_parquet(folder / f"{name}.parquet")
-        frame.write_csv(folder / f"{name}.csv")
+        write_csv(frame, folder / f"{name}.csv")
     return tables
 
 
