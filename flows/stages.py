@@ -66,16 +66,31 @@ class LoadedCut:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def default_cut_date(validation: ValidationResult) -> date:
-    """The latest date present in the clean data: a fixed data set always gives the same cut."""
+def default_cut_date(validation: ValidationResult, *, run_date: date | None = None) -> date:
+    """The latest date in the data up to the day of the run: a fixed data set always gives the
+    same cut, and a mistyped future date (queried) never moves it."""
+    run_date = run_date or date.today()
     latest: list[date] = []
     for result in validation.sources.values():
         date_columns = [name for name, dtype in result.records.schema.items() if dtype == pl.Date]
         if result.records.height and date_columns:
-            value = result.records.select(pl.max_horizontal([pl.col(c).max() for c in date_columns])).item()
+            value = result.records.select(
+                pl.max_horizontal([pl.col(c).filter(pl.col(c) <= run_date).max() for c in date_columns])
+            ).item()
             if value is not None:
                 latest.append(value)
-    return max(latest) if latest else date.today()
+    return max(latest) if latest else run_date
+
+
+def check_cut_after_first_enrolment(config: TrialConfig, validation: ValidationResult, cut_date: date) -> None:
+    """A cut before anyone was enrolled has no safety population: refuse it rather than report N = 0."""
+    subjects = validation.sources.get("subjects")
+    first = subjects.records["enrolment_date"].min() if subjects is not None and subjects.records.height else None
+    if first is not None and cut_date < first:
+        raise InputError(
+            config.path, "--cut", f"the cut {cut_date.isoformat()} is before the first enrolment ({first.isoformat()})",
+            f"give a cut on or after {first.isoformat()}, or leave --cut out to cut at the latest date in the data",
+        )
 
 
 def ingest(
@@ -94,6 +109,7 @@ def ingest(
     validation = validate_trial(config, dictionary)
     validated = time.perf_counter()
     cut_date = cut_date or default_cut_date(validation)
+    check_cut_after_first_enrolment(config, validation, cut_date)
     database = database or config.database_path
     # A validation-only run publishes beside the cut's review folder, never over it.
     folder_name = cut_date.isoformat() if store else f"{cut_date.isoformat()}-validation"

@@ -21,10 +21,10 @@ def test_every_config_section_is_documented():
 
 def test_every_check_consequence_is_documented():
     """docs/validation.md lists each check with the effect and reading declared in validators/checks.py."""
-    from validators.checks import DUPLICATE_CONSEQUENCES, FIELD_CONSEQUENCES, FRAME_CHECKS
+    from validators.checks import DUPLICATE_CONSEQUENCES, FIELD_CONSEQUENCES, FRAME_CHECKS, RUN_CHECKS
 
     text = (REPO_ROOT / "docs" / "validation.md").read_text()
-    for check in FRAME_CHECKS.values():
+    for check in [*FRAME_CHECKS.values(), *RUN_CHECKS.values()]:
         assert f"| `{check.name}` | `{check.field}` | {check.consequence.effect} | {check.consequence.reading} |" in text, check.name
     for (source, field), consequence in FIELD_CONSEQUENCES.items():
         assert f"| {source} | `{field}` | {consequence.effect} | {consequence.reading} |" in text, (source, field)

@@ -56,6 +56,8 @@ KEPT_AS_MISSING = _count("counted; the value is treated as missing")
 KEPT_AS_GIVEN = _count("counted as given")
 NOT_GRADED = _count("counted; the value is not graded")
 
+DATE_AFTER_RUN = "date_not_after_run"
+
 FRAME_CHECKS: dict[str, FrameCheck] = {
     check.name: check
     for check in (
@@ -162,6 +164,15 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
     )
 }
 
+# Checks run by validators/validate.py itself rather than by a Pandera model.
+RUN_CHECKS: dict[str, FrameCheck] = {
+    DATE_AFTER_RUN: FrameCheck(
+        DATE_AFTER_RUN, "any date column", "the date is after the day of the run",
+        _count("counted with the date as given; a data cut is never set after the day of the run"),
+        "correct the date (a mistyped year?)",
+    ),
+}
+
 # Column-level failures: (source, field) -> consequence. A field not listed is KEPT_AS_MISSING.
 # ``attribution_*`` and ``action_*`` stand for the per-agent columns.
 FIELD_CONSEQUENCES: dict[tuple[str, str], Consequence] = {
@@ -220,14 +231,14 @@ def field_consequence(source: str, field: str) -> Consequence:
 
 def consequence_of(source: str, check: str, field: str) -> Consequence:
     """The consequence of one failure: frame checks by name, column checks by field."""
-    if check in FRAME_CHECKS:
-        return FRAME_CHECKS[check].consequence
+    if check in FRAME_CHECKS or check in RUN_CHECKS:
+        return (FRAME_CHECKS.get(check) or RUN_CHECKS[check]).consequence
     if check == "field_uniqueness" and source in DUPLICATE_CONSEQUENCES:
         return DUPLICATE_CONSEQUENCES[source]
     return field_consequence(source, field)
 
 
 def fix_for(check: str) -> str:
-    if check in FRAME_CHECKS:
-        return FRAME_CHECKS[check].fix
+    if check in FRAME_CHECKS or check in RUN_CHECKS:
+        return (FRAME_CHECKS.get(check) or RUN_CHECKS[check]).fix
     return COLUMN_FIXES.get(check, "correct the value in the source system")

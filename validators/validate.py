@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -19,9 +20,9 @@ from pandera.errors import SchemaErrors
 from ctcae.terms import CtcaeDictionary
 from trial.config import Agent
 from validators.enrich import DETAIL_PREFIX, enrich
-from validators.parse import REASON_SCHEMA, parse_source
+from validators.parse import DATE_COLUMNS, REASON_SCHEMA, parse_source
 from validators.read import ROW, RawSource, read_source
-from validators.checks import FRAME_CHECKS, consequence_of, fix_for
+from validators.checks import DATE_AFTER_RUN, FRAME_CHECKS, RUN_CHECKS, consequence_of, fix_for
 from validators.readings import null_failed_values, read_conservatively
 from validators.schemas import SCHEMAS
 from trial.config import TrialConfig
@@ -82,8 +83,10 @@ class ValidationResult:
         return pl.concat(frames) if frames else pl.DataFrame(schema=QUERY_SCHEMA)
 
 
-def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary) -> ValidationResult:
-    """Read and validate every configured source of the trial."""
+def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary, *, run_date: date | None = None) -> ValidationResult:
+    """Read and validate every configured source of the trial; a date after ``run_date`` (today
+    by default) is queried."""
+    run_date = run_date or date.today()
     result = ValidationResult()
     # Subjects come first: every other source is checked against the clean subjects.
     known_subjects: pl.DataFrame | None = None
@@ -91,7 +94,9 @@ def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary) -> Validati
         raw = read_source(config, name)
         if raw is None:
             continue
-        source_result = validate_source(raw, agents=config.model.agents, dictionary=dictionary, subjects=known_subjects)
+        source_result = validate_source(
+            raw, agents=config.model.agents, dictionary=dictionary, subjects=known_subjects, run_date=run_date
+        )
         if name == "subjects":
             known_subjects = source_result.records.select(
                 "subject_id",
@@ -108,10 +113,13 @@ def validate_source(
     agents: Sequence[Agent],
     dictionary: CtcaeDictionary | None = None,
     subjects: pl.DataFrame | None = None,
+    run_date: date | None = None,
 ) -> SourceResult:
     """Validate one source read by ``read_source`` (``subjects``: the clean subjects, for the other sources)."""
     agent_ids = [agent.id for agent in agents]
     enriched, reasons = parse_source(raw.name, raw.frame)
+    if run_date is not None:
+        reasons = pl.concat([reasons, dates_after_run(raw.name, enriched, run_date)])
     enriched = enrich(raw.name, enriched, agents=agents, dictionary=dictionary, subjects=subjects)
 
     schema_reasons = _with_details(_schema_reasons(raw.name, enriched), enriched)
@@ -123,7 +131,7 @@ def validate_source(
     excluded_rows = reasons.filter(pl.col("effect") == "exclude")[ROW].unique()
     records = enriched.filter(~pl.col(ROW).is_in(excluded_rows.implode())) if excluded_rows.len() else enriched
     del enriched
-    column_failures = reasons.filter(~pl.col("check").is_in(list(FRAME_CHECKS) + ["parse", "field_uniqueness"]))
+    column_failures = reasons.filter(~pl.col("check").is_in(list(FRAME_CHECKS) + list(RUN_CHECKS) + ["parse", "field_uniqueness"]))
     records = null_failed_values(records, column_failures.select(ROW, "field"))
     if raw.name == "adverse_events" and dictionary is not None:
         # The coded term as the dictionary spells it (case and spacing differences are not
@@ -154,6 +162,22 @@ def validate_source(
         excluded=excluded,
         queries=queries,
     )
+
+
+def dates_after_run(source: str, typed: pl.DataFrame, run_date: date) -> pl.DataFrame:
+    """One reason per date after the day of the run: a typo (2099) must never move a data cut."""
+    frames = [
+        typed.filter(pl.col(column) > run_date).select(
+            pl.col(ROW),
+            pl.lit(column).alias("field"),
+            pl.col(column).cast(pl.String).alias("value"),
+            (pl.lit(f"{column} ") + pl.col(column).cast(pl.String) + pl.lit(f" is after the day of the run ({run_date.isoformat()})")).alias("problem"),
+            pl.lit(DATE_AFTER_RUN).alias("check"),
+        )
+        for column in DATE_COLUMNS.get(source, ())
+        if column in typed.columns
+    ]
+    return pl.concat(frames).cast(REASON_SCHEMA) if frames else pl.DataFrame(schema=REASON_SCHEMA)
 
 
 def _with_consequences(source: str, enriched: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame:

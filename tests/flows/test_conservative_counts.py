@@ -215,3 +215,25 @@ def test_the_report_says_when_a_status_rests_on_a_conservative_reading(tmp_path)
     death_rule = report[report.index('id="rule-related_death"'):report.index('id="rule-severe_hemorrhage"')]
     assert "1 event(s) counted by a conservative reading of a doubtful record (AE3" in death_rule
     assert "5 (reported 4)" in death_rule
+
+
+def test_a_future_date_is_queried_and_never_moves_the_cut(tmp_path):
+    """A 2099 onset (a mistyped year) on AE8: the AE is counted with its date and queried, and
+    the default cut stays the latest date up to the day of the run, 2025-07-01 (last contact),
+    not 2099-05-20. A cut before the first enrolment (2025-01-01) is refused."""
+    from datetime import date
+
+    from trial.errors import InputError
+
+    config = make_mini_trial(tmp_path / "future")
+    events = config.parent / "adverse_events.csv"
+    events.write_text(events.read_text().replace("AE8,S5,diarrhoea,Diarrhea,,1,2025-05-20,2025-05-22", "AE8,S5,diarrhoea,Diarrhea,,1,2099-05-20,2099-05-22"))
+    loaded = ingest(config)
+    assert loaded.cut_date == "2025-07-01"
+    queries = pl.read_csv(Path(loaded.out_dir) / "queries.csv", infer_schema=False)
+    future = queries.filter(pl.col("check") == "date_not_after_run")
+    assert sorted(future["field"].to_list()) == ["onset_date", "resolution_date"]
+    assert set(future["effect"]) == {"counted"}
+    with pytest.raises(InputError) as caught:
+        ingest(config, cut_date=date(2024, 12, 31))
+    assert caught.value.field == "--cut" and "before the first enrolment (2025-01-01)" in caught.value.problem
