@@ -79,7 +79,7 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
                    "correct subject_id, or add the subject to the subjects file"),
         # exposure
         FrameCheck("agent_known", "agent", "agent is not one of the trial config's agents",
-                   _exclude("the agent is not one of the trial's agents"),
+                   _count("counted as a dose given under the agent as written: the subject is treated, and the per-agent tables show the unknown agent apart"),
                    "use an agent id from the trial config"),
         FrameCheck("end_not_before_start", "end_date", "end_date is before start_date",
                    _count("counted; the record is taken to end on its start date"),

@@ -237,3 +237,18 @@ def test_a_future_date_is_queried_and_never_moves_the_cut(tmp_path):
     with pytest.raises(InputError) as caught:
         ingest(config, cut_date=date(2024, 12, 31))
     assert caught.value.field == "--cut" and "before the first enrolment (2025-01-01)" in caught.value.problem
+
+
+def test_a_mistyped_agent_still_makes_the_subject_treated(tmp_path):
+    """Every exposure row of S5 names "apatinb" or "anti-pd1" (typos): the doses still prove S5
+    was treated, so S5 stays in the safety population (N = 4) and AE8 (S5, day 20) stays a TEAE:
+    Any TEAE 4 subjects / 10 events as in the unchanged mini trial. Each row is queried."""
+    config = make_mini_trial(tmp_path / "agent")
+    exposure = config.parent / "exposure.csv"
+    text = exposure.read_text().replace("S5,apatinib,", "S5,apatinb,").replace("S5,anti_pd1,", "S5,anti-pd1,")
+    exposure.write_text(text)
+    _, tables, queries, accounting = run_folder(config)
+    assert overview_row(tables, "Any TEAE")["denominator"] == 4
+    assert (overview_row(tables, "Any TEAE")["subjects"], overview_row(tables, "Any TEAE")["events"]) == (4, 10)
+    assert queries.filter(pl.col("check") == "agent_known").height == 3
+    assert accounting["exposure"]["excluded"] == 0
