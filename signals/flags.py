@@ -15,7 +15,7 @@ import polars as pl
 
 from safetydb.store import SafetyStore
 from signals.expedited import expedited_flags, reporting_compliance
-from signals.rules import STATUS_ORDER, RuleResult, evaluate_rule, rule_status
+from signals.rules import NOT_EVALUABLE, STATUS_ORDER, RuleResult, evaluate_rule, rule_status
 from trial.config import EventCountRule, TrialConfig
 
 
@@ -71,12 +71,35 @@ def evaluate_rules_with_exclusions(
 ) -> tuple[list[RuleResult], dict[str, WorstCase], pl.DataFrame]:
     """Evaluate every stopping rule, and each rule again with the excluded AEs counted the worst way."""
     excluded = excluded_adverse_events(store, cut_id)
+    missing = missing_adverse_event_input(store, cut_id)
     results, worst = [], {}
     for rule in config.model.stopping_rules:
         result = evaluate_rule(store, config, rule)
+        if missing:
+            result.status = NOT_EVALUABLE
+            result.statement = f"{missing} {result.statement}"
+            result.warnings = [missing, *result.warnings]
         results.append(result)
         worst[rule.id] = worst_case(rule, result, store.model("rule_subjects"), excluded)
     return results, worst, excluded
+
+
+def missing_adverse_event_input(store: SafetyStore, cut_id: str) -> str | None:
+    """Why the rules cannot be judged, when the cut holds no adverse-event record at all (a
+    header-only or empty file) while subjects were treated; None otherwise. Zero events among
+    treated subjects read from an empty file is missing input, never an all-clear."""
+    records = store.connection.execute(
+        "SELECT (SELECT COUNT(*) FROM adverse_events WHERE cut_id = $cut_id), "
+        "(SELECT COUNT(*) FROM quarantine WHERE cut_id = $cut_id AND source = 'adverse_events')",
+        {"cut_id": cut_id},
+    ).fetchone()
+    treated = store.connection.execute("SELECT COUNT(*) FROM int_subject_dosing WHERE treated").fetchone()[0]
+    if sum(records) == 0 and treated > 0:
+        return (
+            f"Not evaluable: the adverse-event source holds no record while {treated} subjects are treated; "
+            "check that the file delivered is complete."
+        )
+    return None
 
 
 def stopping_status(results: list[RuleResult]) -> dict:
@@ -89,6 +112,8 @@ def stopping_status(results: list[RuleResult]) -> dict:
         statement = f"None of the {len(results)} stopping rules is crossed or one event from crossing."
     elif status == "STOP":
         statement = f"Stopping boundary crossed: {', '.join(crossed)}."
+    elif status == NOT_EVALUABLE:
+        statement = next(w for r in results for w in r.warnings if w.startswith("Not evaluable"))
     else:
         statement = f"One event from a stopping boundary: {', '.join(crossed)}."
     return {"status": status, "statement": statement}

@@ -31,7 +31,9 @@ __all__ = [
     "rule_status",
 ]
 
-STATUS_ORDER = {"STOP": 0, "WARN": 1, "OK": 2}
+NOT_EVALUABLE = "NOT EVALUABLE"
+# Most severe first: a rule that cannot be judged on missing input ranks above WARN, never as OK.
+STATUS_ORDER = {"STOP": 0, NOT_EVALUABLE: 1, "WARN": 2, "OK": 3}
 
 
 @dataclass

@@ -252,3 +252,13 @@ def test_a_mistyped_agent_still_makes_the_subject_treated(tmp_path):
     assert (overview_row(tables, "Any TEAE")["subjects"], overview_row(tables, "Any TEAE")["events"]) == (4, 10)
     assert queries.filter(pl.col("check") == "agent_known").height == 3
     assert accounting["exposure"]["excluded"] == 0
+
+
+def test_an_empty_adverse_event_file_is_never_an_all_clear(tmp_path):
+    """A header-only AE file with 4 treated subjects: 0 events is missing input, so every rule
+    and the stopping headline say NOT EVALUABLE (ranked above WARN), never OK."""
+    flags, _, _, accounting = run(tmp_path / "empty", HEADER)
+    assert accounting["adverse_events"]["rows_in"] == 0
+    assert [r["status"] for r in flags["rules"]] == ["NOT EVALUABLE"] * 3
+    assert flags["stopping"]["status"] == "NOT EVALUABLE"
+    assert "no record while 4 subjects are treated" in flags["stopping"]["statement"]
