@@ -122,7 +122,7 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
                    _count("counted with its onset date; the resolution date is treated as missing"),
                    "correct onset_date or resolution_date"),
         FrameCheck("onset_not_before_enrolment", "onset_date", "onset_date is before the subject's enrolment_date",
-                   _count("counted with the onset date as given"),
+                   _exclude("an onset before enrolment cannot be placed against treatment (a mistyped year?)"),
                    "correct onset_date; events before consent are medical history"),
         FrameCheck("fatal_iff_grade_5", "outcome", "outcome must be fatal exactly when grade is 5",
                    _count("counted the worse way: grade 5 with outcome fatal (a death)"),
@@ -159,7 +159,7 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
                    "enter one of the values listed in the problem"),
         # vital signs
         FrameCheck("diastolic_below_systolic", "dbp_mmhg", "dbp_mmhg is not below sbp_mmhg",
-                   _count("counted; both blood-pressure values are treated as missing"),
+                   _count("counted the worse way: the two values read as swapped (the higher is systolic) and graded so"),
                    "check for swapped systolic and diastolic values"),
     )
 }
@@ -168,7 +168,7 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
 RUN_CHECKS: dict[str, FrameCheck] = {
     DATE_AFTER_RUN: FrameCheck(
         DATE_AFTER_RUN, "any date column", "the date is after the day of the run",
-        _count("counted with the date as given; a data cut is never set after the day of the run"),
+        _count("the date is treated as missing, with that field's consequence (an AE onset, exposure start or lab date: excluded and shown with the rules' worst case; any other date: counted without it); a data cut is never set after the day of the run"),
         "correct the date (a mistyped year?)",
     ),
 }
@@ -183,7 +183,7 @@ FIELD_CONSEQUENCES: dict[tuple[str, str], Consequence] = {
     ("exposure", "subject_id"): _exclude("no subject"),
     ("exposure", "agent"): _exclude("no agent"),
     ("exposure", "start_date"): _exclude("no usable start date"),
-    ("exposure", "end_date"): _count("counted; the record is taken to end on its start date"),
+    ("exposure", "end_date"): _count("counted as given up to the day before the agent's next record, or as ongoing up to the data cut"),
     ("exposure", "dose_mg"): _count("counted as the planned dose given (the subject is treated)"),
     ("adverse_events", "ae_id"): _count("counted under an identifier made from its row number"),
     ("adverse_events", "subject_id"): _exclude("no subject"),
@@ -231,6 +231,10 @@ def field_consequence(source: str, field: str) -> Consequence:
 
 def consequence_of(source: str, check: str, field: str) -> Consequence:
     """The consequence of one failure: frame checks by name, column checks by field."""
+    if check == DATE_AFTER_RUN:
+        # A date after the run is no date: the field's own consequence of a missing value applies.
+        missing = field_consequence(source, field)
+        return Consequence(missing.effect, f"the date is after the day of the run, so treated as missing: {missing.reading}")
     if check in FRAME_CHECKS or check in RUN_CHECKS:
         return (FRAME_CHECKS.get(check) or RUN_CHECKS[check]).consequence
     if check == "field_uniqueness" and source in DUPLICATE_CONSEQUENCES:

@@ -14,6 +14,8 @@ the way that can only make the safety picture worse, never better:
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from ctcae.attribution import ATTRIBUTION_LEVELS
@@ -98,15 +100,33 @@ def _read_adverse_events(frame: pl.DataFrame, agent_ids: list[str]) -> pl.DataFr
     )
 
 
+# An interval with no end runs until the agent's next record, or is open (clipped at the data cut).
+OPEN_END = date(9999, 12, 31)
+
+
 def _read_exposure(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.when(pl.col("end_date") >= pl.col("start_date")).then(pl.col("end_date")).otherwise(pl.col("start_date")).alias("end_date")
+    """End before start: the start date (one day). End missing: the day before the agent's next
+    record for the subject, or open-ended (the store clips it at the cut): the longer exposure,
+    which keeps later events treatment-emergent rather than dropping them."""
+    ordered = frame.sort("subject_id", "agent", "start_date", ROW).with_columns(
+        pl.col("start_date").shift(-1).over("subject_id", "agent").alias("_next_start")
     )
+    filled = ordered.with_columns(
+        pl.when(pl.col("end_date").is_null())
+        .then(pl.coalesce(pl.col("_next_start") - pl.duration(days=1), pl.lit(OPEN_END)))
+        .when(pl.col("end_date") < pl.col("start_date"))
+        .then(pl.col("start_date"))
+        .otherwise(pl.col("end_date"))
+        .alias("end_date")
+    ).drop("_next_start")
+    return filled.sort(ROW)
 
 
 def _read_vitals(frame: pl.DataFrame) -> pl.DataFrame:
+    """Diastolic not below systolic: read as swapped (the higher value is systolic), so that a
+    hypertensive reading entered the wrong way round is still graded."""
     swapped = (pl.col("dbp_mmhg") >= pl.col("sbp_mmhg")).fill_null(False)
     return frame.with_columns(
-        pl.when(swapped).then(None).otherwise(pl.col("sbp_mmhg")).alias("sbp_mmhg"),
-        pl.when(swapped).then(None).otherwise(pl.col("dbp_mmhg")).alias("dbp_mmhg"),
+        pl.when(swapped).then(pl.col("dbp_mmhg")).otherwise(pl.col("sbp_mmhg")).alias("sbp_mmhg"),
+        pl.when(swapped).then(pl.col("sbp_mmhg")).otherwise(pl.col("dbp_mmhg")).alias("dbp_mmhg"),
     )

@@ -22,7 +22,7 @@ from trial.config import Agent
 from validators.enrich import DETAIL_PREFIX, enrich
 from validators.parse import DATE_COLUMNS, REASON_SCHEMA, parse_source
 from validators.read import ROW, RawSource, read_source
-from validators.checks import DATE_AFTER_RUN, FRAME_CHECKS, RUN_CHECKS, consequence_of, fix_for
+from validators.checks import DATE_AFTER_RUN, FRAME_CHECKS, consequence_of, fix_for
 from validators.readings import null_failed_values, read_conservatively
 from validators.schemas import SCHEMAS
 from trial.config import TrialConfig
@@ -131,7 +131,8 @@ def validate_source(
     excluded_rows = reasons.filter(pl.col("effect") == "exclude")[ROW].unique()
     records = enriched.filter(~pl.col(ROW).is_in(excluded_rows.implode())) if excluded_rows.len() else enriched
     del enriched
-    column_failures = reasons.filter(~pl.col("check").is_in(list(FRAME_CHECKS) + list(RUN_CHECKS) + ["parse", "field_uniqueness"]))
+    # Values that failed a column-level check (and dates after the run) are read as missing.
+    column_failures = reasons.filter(~pl.col("check").is_in(list(FRAME_CHECKS) + ["parse", "field_uniqueness"]))
     records = null_failed_values(records, column_failures.select(ROW, "field"))
     if raw.name == "adverse_events" and dictionary is not None:
         # The coded term as the dictionary spells it (case and spacing differences are not

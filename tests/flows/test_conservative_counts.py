@@ -218,22 +218,29 @@ def test_the_report_says_when_a_status_rests_on_a_conservative_reading(tmp_path)
 
 
 def test_a_future_date_is_queried_and_never_moves_the_cut(tmp_path):
-    """A 2099 onset (a mistyped year) on AE8: the AE is counted with its date and queried, and
-    the default cut stays the latest date up to the day of the run, 2025-07-01 (last contact),
-    not 2099-05-20. A cut before the first enrolment (2025-01-01) is refused."""
+    """AE6 (S3's fatal, probable pharyngeal hemorrhage) typed with onset 2205-02-18 and
+    resolution 2205-02-20: a date after the day of the run is no date. The onset is read as
+    missing, so AE6 cannot be placed: excluded (with AE11 and AE14: 3 excluded), and the
+    related-death rule, OK without it (x = 0), is shown to STOP if it were counted (x = 0 + 3).
+    The resolution date is read as missing too (counted). The default cut stays 2025-07-01
+    (last contact), not 2205. A cut before the first enrolment (2025-01-01) is refused."""
     from datetime import date
 
     from trial.errors import InputError
 
     config = make_mini_trial(tmp_path / "future")
     events = config.parent / "adverse_events.csv"
-    events.write_text(events.read_text().replace("AE8,S5,diarrhoea,Diarrhea,,1,2025-05-20,2025-05-22", "AE8,S5,diarrhoea,Diarrhea,,1,2099-05-20,2099-05-22"))
-    loaded = ingest(config)
-    assert loaded.cut_date == "2025-07-01"
-    queries = pl.read_csv(Path(loaded.out_dir) / "queries.csv", infer_schema=False)
-    future = queries.filter(pl.col("check") == "date_not_after_run")
-    assert sorted(future["field"].to_list()) == ["onset_date", "resolution_date"]
-    assert set(future["effect"]) == {"counted"}
+    events.write_text(events.read_text().replace("AE6,S3,nasopharyngeal bleeding,Pharyngeal hemorrhage,,5,2025-02-18,2025-02-20", "AE6,S3,nasopharyngeal bleeding,Pharyngeal hemorrhage,,5,2205-02-18,2205-02-20"))
+    flags, _, queries, accounting = run_folder(config)
+    assert flags["cut_date"] == "2025-07-01"
+    future = queries.filter(pl.col("check") == "date_not_after_run").sort("field")
+    assert future["field"].to_list() == ["onset_date", "resolution_date"]
+    assert future["effect"].to_list() == ["excluded", "counted"]
+    assert accounting["adverse_events"]["excluded"] == 3
+    death = rule(flags, "related_death")
+    assert (death["status"], death["events"]) == ("OK", 0)
+    assert death["if_excluded_counted"] == {"evaluable": 4, "events": 3, "status": "STOP", "changes_status": True}
+    assert "related_death" in flags["excluded_records"]["rules_changed_if_counted"]
     with pytest.raises(InputError) as caught:
         ingest(config, cut_date=date(2024, 12, 31))
     assert caught.value.field == "--cut" and "before the first enrolment (2025-01-01)" in caught.value.problem

@@ -9,6 +9,8 @@ already queried once (S5's infusion ends before it starts) and its subjects once
 from pathlib import Path
 
 import duckdb
+from datetime import date
+
 import polars as pl
 
 from ctcae.terms import load_curated_dictionary
@@ -199,8 +201,9 @@ def test_end_of_treatment_date_and_reason_go_together(tmp_path):
 def test_readings_fill_the_columns_they_declare(tmp_path):
     """An AE with no identifier, grade, seriousness or outcome, and an infusion with no end date,
     are counted with every column of validators.readings.FILLED_BY_READINGS given (the store
-    declares them NOT NULL): AE row-16 (grade 3, serious, outcome unknown); the infusion ends on
-    its start date."""
+    declares them NOT NULL): AE row-16 (grade 3, serious, outcome unknown); the infusion, the
+    last anti-PD-1 record of S1, is open-ended (9999-12-31; the store clips it at the cut), the
+    longer exposure."""
     config = make_mini_trial(tmp_path / "filled")
     adverse_events = config.parent / "adverse_events.csv"
     adverse_events.write_text(
@@ -214,4 +217,4 @@ def test_readings_fill_the_columns_they_declare(tmp_path):
     ae = result.sources["adverse_events"].records.filter(pl.col("_row") == 16).row(0, named=True)
     assert (ae["ae_id"], ae["grade"], ae["serious"], ae["outcome"]) == ("row-16", 3, "Y", "unknown")
     infusion = result.sources["exposure"].records.filter(pl.col("_row") == 14).row(0, named=True)
-    assert infusion["end_date"] == infusion["start_date"]
+    assert infusion["end_date"] == date(9999, 12, 31)
