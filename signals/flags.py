@@ -33,9 +33,21 @@ class WorstCase:
 
 
 def excluded_adverse_events(store: SafetyStore, cut_id: str) -> pl.DataFrame:
-    """AE records of the cut that could not be placed (no subject, term or usable onset date)."""
+    """AE records of the cut that could not be placed: those excluded at validation (no subject,
+    term or usable onset date), and those of a subject left with no usable dose record because
+    every exposure record of theirs was excluded (their treatment cannot be placed in time)."""
     return store.connection.sql(
-        "SELECT source_row, subject_id, reasons FROM quarantine WHERE cut_id = $cut_id AND source = 'adverse_events' ORDER BY source_row",
+        """
+        SELECT source_row, subject_id, reasons FROM quarantine
+        WHERE cut_id = $cut_id AND source = 'adverse_events'
+        UNION ALL
+        SELECT a.source_row, a.subject_id, 'the subject has no usable dose record: every exposure record was excluded'
+        FROM adverse_events AS a
+        JOIN int_subject_dosing AS d USING (subject_id)
+        WHERE a.cut_id = $cut_id AND NOT d.treated
+            AND EXISTS (SELECT 1 FROM quarantine AS q WHERE q.cut_id = $cut_id AND q.source = 'exposure' AND q.subject_id = a.subject_id)
+        ORDER BY source_row
+        """,
         params={"cut_id": cut_id},
     ).pl()
 
@@ -127,12 +139,12 @@ def exclusion_summary(excluded: pl.DataFrame, worst: dict[str, WorstCase]) -> di
         statement = "Every adverse-event record was counted."
     elif changed:
         statement = (
-            f"{count} adverse-event record(s) could not be counted (no subject, term or usable onset date). "
+            f"{count} adverse-event record(s) could not be counted (no subject, term, usable onset date or usable dose record). "
             f"Counted the worst way they would change the status of: {', '.join(changed)}."
         )
     else:
         statement = (
-            f"{count} adverse-event record(s) could not be counted (no subject, term or usable onset date). "
+            f"{count} adverse-event record(s) could not be counted (no subject, term, usable onset date or usable dose record). "
             "Counted the worst way they would change no rule's status."
         )
     return {"adverse_events": count, "rules_changed_if_counted": changed, "statement": statement}

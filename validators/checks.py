@@ -66,7 +66,7 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
                    _count("counted; the death is counted as given"),
                    "correct death_date or enrolment_date"),
         FrameCheck("death_has_cause", "death_cause", "death_date and death_cause must be given together",
-                   _count("counted; a death with no date is not dated, a cause with no date is kept"),
+                   _count("counted as a death: a date with no cause is a death of unknown cause, a cause with no date a death of unknown date"),
                    "enter both death_date and death_cause"),
         FrameCheck("end_of_treatment_has_reason", "end_of_treatment_reason",
                    "end_of_treatment_date and end_of_treatment_reason must be given together",

@@ -6,7 +6,7 @@ SELECT
     'death_cause' AS field,
     d.death_cause AS value,
     'death_without_fatal_ae' AS "check",
-    'death on ' || strftime(d.death_date, '%Y-%m-%d') || ' caused by an adverse event, but no AE of the subject is grade 5 or fatal' AS problem,
+    'death on ' || COALESCE(strftime(d.death_date, '%Y-%m-%d'), 'an unknown date') || ' caused by an adverse event, but no AE of the subject is grade 5 or fatal' AS problem,
     'record the fatal adverse event (grade 5, outcome fatal), or correct death_cause' AS fix
 FROM int_subject_dosing AS d
 WHERE d.death_cause = 'adverse_event'

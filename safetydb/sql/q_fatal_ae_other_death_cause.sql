@@ -7,12 +7,12 @@ SELECT
     a.outcome AS value,
     'fatal_ae_other_death_cause' AS "check",
     a.ae_term || ' (onset ' || strftime(a.onset_date, '%Y-%m-%d') || ', grade ' || COALESCE(CAST(a.grade_reported AS VARCHAR), 'missing')
-        || ' reported) is counted as fatal, but the subject''s death on ' || strftime(d.death_date, '%Y-%m-%d')
+        || ' reported) is counted as fatal, but the subject''s death on ' || COALESCE(strftime(d.death_date, '%Y-%m-%d'), 'an unknown date')
         || ' is recorded as ' || COALESCE(d.death_cause, 'of unknown cause')
         || CASE WHEN d.death_date < a.onset_date THEN ', before the event started' ELSE '' END AS problem,
     'correct the AE''s grade and outcome, or the subject''s death_cause' AS fix
 FROM int_adverse_events AS a
 JOIN int_subject_dosing AS d USING (subject_id)
 WHERE a.grade = 5
-    AND d.death_date IS NOT NULL
+    AND (d.death_date IS NOT NULL OR d.death_cause IS NOT NULL)
     AND (COALESCE(d.death_cause, '') <> 'adverse_event' OR d.death_date < a.onset_date)

@@ -10,4 +10,4 @@ SELECT
     'enter death_date and death_cause for the subject, or correct the grade and outcome of the AE' AS fix
 FROM int_adverse_events AS a
 JOIN int_subject_dosing AS d USING (subject_id)
-WHERE a.grade = 5 AND d.death_date IS NULL
+WHERE a.grade = 5 AND d.death_date IS NULL AND d.death_cause IS NULL

@@ -1,10 +1,10 @@
--- grain: subject_id. Subjects enrolled on or before the cut date (or with no usable enrolment date: never dropped), as known at the cut.
+-- grain: subject_id. Subjects enrolled on or before the cut date (or with no usable enrolment date: never dropped), as known at the cut; a death cause with no date is kept (a death of unknown date).
 SELECT
     subject_id, site_id, arm, sex, age, enrolment_date, recurrence_type, prior_reirradiation,
     CASE WHEN end_of_treatment_date <= $cut_date THEN end_of_treatment_date END AS end_of_treatment_date,
     CASE WHEN end_of_treatment_date <= $cut_date THEN end_of_treatment_reason END AS end_of_treatment_reason,
     LEAST(last_contact_date, $cut_date) AS last_contact_date,
     CASE WHEN death_date <= $cut_date THEN death_date END AS death_date,
-    CASE WHEN death_date <= $cut_date THEN death_cause END AS death_cause
+    CASE WHEN death_date <= $cut_date OR death_date IS NULL THEN death_cause END AS death_cause
 FROM subjects
 WHERE cut_id = $cut_id AND (enrolment_date <= $cut_date OR enrolment_date IS NULL)

@@ -1,4 +1,4 @@
--- grain: subject_id. AET07-style listing of deaths with the fatal AE (grade 5, as counted), if any, and its relatedness; "not assessed" when no AE carries the death.
+-- grain: subject_id. AET07-style listing of deaths (a death cause with no date is a death of unknown date) with the fatal AE (grade 5, as counted), if any, and its relatedness; "not assessed" when no AE carries the death.
 WITH fatal AS (
     SELECT
         a.subject_id,
@@ -20,5 +20,5 @@ SELECT
     END AS treatment_related
 FROM int_subject_dosing AS d
 LEFT JOIN fatal AS f USING (subject_id)
-WHERE d.treated AND d.death_date IS NOT NULL
+WHERE d.treated AND (d.death_date IS NOT NULL OR d.death_cause IS NOT NULL)
 ORDER BY d.death_date, d.subject_id

@@ -27,7 +27,7 @@ categories AS (
     UNION ALL SELECT 9, 'TEAE leading to withdrawal of an agent', 'adverse_events: action_<agent>', COUNT(DISTINCT subject_id), COUNT(*) FROM teae WHERE led_to_withdrawal
     UNION ALL SELECT 10, 'Fatal TEAE (grade 5)', 'adverse_events: grade, outcome', COUNT(DISTINCT subject_id), COUNT(*) FROM teae WHERE grade = 5
     UNION ALL SELECT 11, 'Treatment-related fatal TEAE', 'adverse_events: grade, outcome, attribution_<agent>', COUNT(DISTINCT subject_id), COUNT(*) FROM teae WHERE grade = 5 AND related_any
-    UNION ALL SELECT 12, 'Deaths (any cause)', 'subjects: death_date', COUNT(*), NULL FROM int_subject_dosing WHERE treated AND death_date IS NOT NULL
+    UNION ALL SELECT 12, 'Deaths (any cause)', 'subjects: death_date, death_cause', COUNT(*), NULL FROM int_subject_dosing WHERE treated AND (death_date IS NOT NULL OR death_cause IS NOT NULL)
     UNION ALL SELECT 13, 'Any dose hold (exposure records)', 'exposure: adjustment = held', COUNT(*) FILTER (WHERE held), NULL FROM exposure_changes
     UNION ALL SELECT 14, 'Any dose reduction (exposure records)', 'exposure: adjustment = reduced', COUNT(*) FILTER (WHERE reduced), NULL FROM exposure_changes
 )

@@ -269,3 +269,33 @@ def test_an_empty_adverse_event_file_is_never_an_all_clear(tmp_path):
     assert [r["status"] for r in flags["rules"]] == ["NOT EVALUABLE"] * 3
     assert flags["stopping"]["status"] == "NOT EVALUABLE"
     assert "no record while 4 subjects are treated" in flags["stopping"]["statement"]
+
+
+def test_a_death_cause_with_no_date_is_still_a_death(tmp_path):
+    """S3's death_date left empty, death_cause adverse_event kept: S3 is counted among the
+    deaths (of unknown date) and listed; AE6 (grade 5) carries it, so no death or fatal-AE
+    reconciliation query fires, only the death_has_cause query."""
+    config = make_mini_trial(tmp_path / "nodate")
+    subjects = config.parent / "subjects.csv"
+    subjects.write_text(subjects.read_text().replace("2025-02-20,2025-02-20,adverse_event", "2025-02-20,,adverse_event"))
+    _, tables, queries, _ = run_folder(config)
+    assert overview_row(tables, "Deaths (any cause)")["subjects"] == 1
+    assert tables["t_deaths"]["subject_id"].to_list() == ["S3"]
+    checks = set(queries["check"])
+    assert "death_has_cause" in checks
+    assert not {"death_without_fatal_ae", "fatal_ae_without_death"} & checks
+
+
+def test_aes_of_a_subject_whose_every_dose_record_was_excluded_are_shown(tmp_path):
+    """S3's two exposure rows start on 2025-02-31 (no date): both excluded, so S3 has no usable
+    dose record and its AE6 (fatal, probable) and AE7 cannot be placed against treatment. They
+    join AE11 and AE14 among the records not counted (4), and the related-death rule, OK without
+    them (x = 0), is shown to STOP if they were counted (x = 0 + 4)."""
+    config = make_mini_trial(tmp_path / "nodose")
+    exposure = config.parent / "exposure.csv"
+    exposure.write_text(exposure.read_text().replace("S3,apatinib,2025-02-01,", "S3,apatinib,2025-02-31,").replace("S3,anti_pd1,2025-02-01,", "S3,anti_pd1,2025-02-31,"))
+    flags, _, _, accounting = run_folder(config)
+    assert accounting["exposure"]["excluded"] == 2
+    assert flags["excluded_records"]["adverse_events"] == 4
+    death = rule(flags, "related_death")
+    assert (death["status"], death["if_excluded_counted"]["status"], death["if_excluded_counted"]["changes_status"]) == ("OK", "STOP", True)
