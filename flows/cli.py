@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("--cut", type=_date)
     tables.add_argument("--out", type=Path, required=True)
 
+    diff = commands.add_parser("diff", help="what changed between two data cuts in the store")
+    diff.add_argument("config", type=Path)
+    diff.add_argument("--from", dest="from_cut", metavar="CUT", help="cut date or cut id (default: the cut before --to)")
+    diff.add_argument("--to", dest="to_cut", metavar="CUT", help="cut date or cut id (default: the latest cut)")
+    diff.add_argument("--json", action="store_true")
+
     deployments = commands.add_parser("deployments", help="the trial's scheduled reports, with their next run times")
     deployments.add_argument("config", type=Path)
     deployments.add_argument("--runs", type=int, default=3, help="how many next run times to list (default 3)")
@@ -390,6 +396,60 @@ def _ctcae_map(args: argparse.Namespace) -> int:
     return EXIT_OK if rows else EXIT_INPUT
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from safetydb.diff import diff_cuts, find_cut
+    from safetydb.store import SafetyStore
+    from trial.config import load_trial_config
+    from trial.errors import InputError
+
+    config = load_trial_config(args.config)
+    with SafetyStore(config.database_path) as store:
+        cuts = store.cuts(config.id)
+        if len(cuts) < 2 and not (args.from_cut and args.to_cut):
+            raise InputError(
+                config.database_path, None, f"the store holds {len(cuts)} data cut(s) of trial {config.id!r}; a diff needs two",
+                f"run `toxwatch run {args.config}` on a later data delivery (or with another --cut), then diff",
+            )
+        try:
+            to_cut = find_cut(store, config.id, args.to_cut) if args.to_cut else cuts[-1]
+            from_cut = find_cut(store, config.id, args.from_cut) if args.from_cut else store.previous_cut(to_cut)
+        except LookupError as error:
+            raise InputError(config.database_path, "--from/--to", str(error), "name a cut date or cut id the store holds") from None
+        if from_cut is None:
+            raise InputError(config.database_path, "--to", f"the cut {to_cut.cut_date} is the trial's first", "give --from")
+        changes = diff_cuts(store, from_cut, to_cut)
+    if args.json:
+        print(json.dumps(changes.to_dict(), indent=2, default=str))
+        return EXIT_OK
+    print(format_diff(changes))
+    return EXIT_OK
+
+
+def format_diff(changes) -> str:
+    """The diff as text: a summary line per kind, then the rows."""
+    lines = [
+        f"changes from cut {changes.from_cut.cut_date} ({changes.from_cut.cut_id}) to cut {changes.to_cut.cut_date} ({changes.to_cut.cut_id})",
+    ]
+    lines += [f"  {name.replace('_', ' ')}: {count}" for name, count in changes.summary().items()]
+    for row in changes.rule_changes.iter_rows(named=True):
+        lines.append(
+            f"rule {row['rule_id']}: {row['before'] or '(new)'} -> {row['after'] or '(gone)'}"
+            f" (events {row['events_before']}/{row['evaluable_before']} -> {row['events_after']}/{row['evaluable_after']})"
+        )
+    for row in changes.new_deaths.iter_rows(named=True):
+        lines.append(f"new death: {row['subject_id']} {row['death_date'] or 'date unknown'} ({row['evidence']}{'; ' + row['fatal_events'] if row['fatal_events'] else ''})")
+    for row in changes.ae_changes.iter_rows(named=True):
+        what = f"{row['ae_id']} {row['subject_id']} {row['ctcae_term']} grade {row['grade']}"
+        if row["field"] is None:
+            lines.append(f"{row['change']}: {what}, onset {row['onset_date']}{', serious' if row['serious'] == 'Y' else ''}")
+        else:
+            lines.append(f"{row['change']}: {what}: {row['field']} {row['before'] or '(none)'} -> {row['after'] or '(none)'}")
+    for row in changes.sources.iter_rows(named=True):
+        if row["rows_before"] != row["rows_after"]:
+            lines.append(f"source {row['source']}: {row['rows_before']} -> {row['rows_after']} rows")
+    return "\n".join(lines)
+
+
 def cmd_deployments(args: argparse.Namespace) -> int:
     from flows.deployments import deployment_plan
     from trial.config import load_trial_config
@@ -422,6 +482,7 @@ COMMANDS = {
     "run": cmd_run,
     "validate": cmd_validate,
     "tables": cmd_tables,
+    "diff": cmd_diff,
     "rules": cmd_rules,
     "deployments": cmd_deployments,
     "ctcae": cmd_ctcae,

@@ -27,11 +27,12 @@ from pathlib import Path
 
 import polars as pl
 
-from ctcae.terms import load_dictionary
+from ctcae.terms import CtcaeDictionary, load_dictionary
 from safetydb.export import write_csv, write_tables
-from safetydb.lab_grades import derive_lab_grades, derive_vital_grades
+from safetydb.identity import LoadIdentity, load_identity, toolkit_version
+from safetydb.lab_grades import derive_lab_grades, derive_vital_grades, first_dose_dates
 from safetydb.models import build_cut_models, reconciliation_findings
-from safetydb.store import SafetyStore, toolkit_version
+from safetydb.store import Load, SafetyStore, latest_date
 from signals.expedited import evaluate_expedited
 from signals.flags import assemble_flags, evaluate_rules_with_exclusions
 from trial.config import TrialConfig, load_trial_config
@@ -46,50 +47,35 @@ UNPUBLISHED = re.compile(r"^\.(?P<cut>.+)\.(?P<kind>partial|replaced)-(?P<pid>\d
 
 @dataclass
 class LoadedCut:
-    """What the ingest stage hands on: the trial config (read once per run), the cut, where its
-    outputs go, and the row accounting."""
+    """What the ingest stage hands on: the trial config (read once per run), the load and the
+    cut, where its outputs go, and what the stored load says of the inputs."""
 
     config: TrialConfig
     config_path: str
     config_sha256: str
     trial_id: str
     database_path: str
+    load_id: str
     cut_id: str
     cut_date: str
     out_dir: str  # where the stages write: this run's partial folder, beside final_dir
     final_dir: str  # OUT/<trial-id>/<cut-date>: where publish puts the folder once complete
-    loaded_now: bool
+    loaded_now: bool  # this run read the sources; False when the stored load of the same inputs was used
     dictionary: str
     accounting: dict[str, dict[str, int]]
     inputs: dict[str, dict[str, str]]
     queries: int
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def default_cut_date(validation: ValidationResult, *, run_date: date | None = None) -> date:
-    """The latest date in the data up to the day of the run: a fixed data set always gives the
-    same cut, and a mistyped future date (queried) never moves it."""
-    run_date = run_date or date.today()
-    latest: list[date] = []
-    for result in validation.sources.values():
-        date_columns = [name for name, dtype in result.records.schema.items() if dtype == pl.Date]
-        if result.records.height and date_columns:
-            value = result.records.select(
-                pl.max_horizontal([pl.col(c).filter(pl.col(c) <= run_date).max() for c in date_columns])
-            ).item()
-            if value is not None:
-                latest.append(value)
-    return max(latest) if latest else run_date
-
-
-def check_cut_after_first_enrolment(config: TrialConfig, validation: ValidationResult, cut_date: date) -> None:
+def check_cut_after_first_enrolment(config: TrialConfig, first_enrolment: date | None, cut_date: date) -> None:
     """A cut before anyone was enrolled has no safety population: refuse it rather than report N = 0."""
-    subjects = validation.sources.get("subjects")
-    first = subjects.records["enrolment_date"].min() if subjects is not None and subjects.records.height else None
-    if first is not None and cut_date < first:
+    if first_enrolment is not None and cut_date < first_enrolment:
+        first = first_enrolment.isoformat()
         raise InputError(
-            config.path, "--cut", f"the cut {cut_date.isoformat()} is before the first enrolment ({first.isoformat()})",
-            f"give a cut on or after {first.isoformat()}, or leave --cut out to cut at the latest date in the data",
+            config.path, "--cut", f"the cut {cut_date.isoformat()} is before the first enrolment ({first})",
+            f"give a cut on or after {first}, or leave --cut out to cut at the latest date in the data",
         )
 
 
@@ -100,27 +86,99 @@ def ingest(
     out_root: Path | None = None,
     database: Path | None = None,
     store: bool = True,
+    run_date: date | None = None,
 ) -> LoadedCut:
-    """Read, validate and (unless ``store`` is False) store the sources as a data cut; open the
-    cut's partial output folder and write queries.csv into it."""
+    """Load the sources (unless the store already holds a load of the same inputs), apply the
+    cut date, and open the cut's partial output folder. With ``store`` False, only validate:
+    queries.csv is written into the folder at once.
+
+    The cut date is ``cut_date``, or the latest date in the data up to the day of the run: a
+    fixed data set always gives the same cut, and a mistyped future date (queried) never moves it.
+    """
     started = time.perf_counter()
+    run_date = run_date or date.today()
     config = load_trial_config(config_path)
     dictionary = load_dictionary(config.model.trial.ctcae_version)
-    validation = validate_trial(config, dictionary)
+    if not store:
+        return _validate_only(config, dictionary, cut_date=cut_date, out_root=out_root, run_date=run_date, started=started)
+    identity = load_identity(config, dictionary)
+    database = Path(database or config.database_path)
+    with SafetyStore(database) as safety_store:
+        load = safety_store.find_load(identity, run_date)
+        if load is None:
+            load = load_sources(safety_store, config, dictionary, identity, run_date)
+        loaded = time.perf_counter()
+        cut_date = cut_date or load.latest_date or run_date
+        check_cut_after_first_enrolment(config, load.first_enrolment, cut_date)
+        cut = safety_store.cut(load, cut_date)
+        queries = safety_store.connection.execute(
+            "SELECT COUNT(*) FROM load_queries WHERE load_id = $load_id", {"load_id": load.load_id}
+        ).fetchone()[0]
+    out_dir, final_dir = open_output_folder(config, out_root, cut_date.isoformat())
+    return LoadedCut(
+        config=config,
+        config_path=str(config.path),
+        config_sha256=load.config_sha256,
+        trial_id=config.id,
+        database_path=str(database.resolve()),
+        load_id=load.load_id,
+        cut_id=cut.cut_id,
+        cut_date=cut_date.isoformat(),
+        out_dir=str(out_dir),
+        final_dir=str(final_dir),
+        loaded_now=load.loaded_now,
+        dictionary=load.dictionary,
+        accounting=load.accounting,
+        inputs=load.inputs,
+        queries=queries,
+        ignored_columns=load.ignored_columns,
+        timings={"load_s": round(loaded - started, 3)},
+    )
+
+
+def load_sources(
+    safety_store: SafetyStore, config: TrialConfig, dictionary: CtcaeDictionary, identity: LoadIdentity, run_date: date
+) -> Load:
+    """Validate the sources, grade labs and vital signs, and store them as one load."""
+    version = config.model.trial.ctcae_version
+    validation = validate_trial(config, dictionary, run_date=run_date)
+    with safety_store.new_load(identity, run_date=run_date, agent_ids=config.agent_ids) as writer:
+        first_doses = None
+        for name in list(validation.sources):
+            result = validation.sources.pop(name)  # released once stored
+            records = result.records
+            if name == "exposure":
+                first_doses = first_dose_dates(records)
+            elif name == "labs":
+                records = derive_lab_grades(records, first_doses, version=version)
+            elif name == "vitals":
+                records = derive_vital_grades(records, version=version)
+            writer.add_source(
+                name,
+                records=records,
+                excluded=result.excluded,
+                queries=result.queries,
+                accounting=result.accounting,
+                ignored_columns=getattr(result, "ignored_columns", ()),
+            )
+            del result, records
+    assert writer.load is not None
+    return writer.load
+
+
+def _validate_only(
+    config: TrialConfig, dictionary: CtcaeDictionary, *, cut_date: date | None, out_root: Path | None, run_date: date, started: float
+) -> LoadedCut:
+    """Validate the sources without storing them; the folder is OUT/<trial-id>/<cut-date>-validation."""
+    validation = validate_trial(config, dictionary, run_date=run_date)
     validated = time.perf_counter()
-    cut_date = cut_date or default_cut_date(validation)
-    check_cut_after_first_enrolment(config, validation, cut_date)
-    database = database or config.database_path
-    # A validation-only run publishes beside the cut's review folder, never over it.
-    folder_name = cut_date.isoformat() if store else f"{cut_date.isoformat()}-validation"
-    out_dir, final_dir = open_output_folder(config, out_root, folder_name)
-    cut_id, loaded_now = "", False
+    subjects = validation.sources.get("subjects")
+    first_enrolment = subjects.records["enrolment_date"].min() if subjects is not None and subjects.records.height else None
+    cut_date = cut_date or default_cut_date(validation, run_date=run_date)
+    check_cut_after_first_enrolment(config, first_enrolment, cut_date)
+    out_dir, final_dir = open_output_folder(config, out_root, f"{cut_date.isoformat()}-validation")
     try:
-        if store:
-            cut_id, loaded_now = _store_cut(database, config, cut_date, dictionary.description, validation)
-        stored = time.perf_counter()
-        queries = validation.queries
-        write_csv(queries, out_dir / "queries.csv")
+        write_csv(validation.queries, out_dir / "queries.csv")
     except BaseException:
         shutil.rmtree(out_dir, ignore_errors=True)
         raise
@@ -129,21 +187,26 @@ def ingest(
         config_path=str(config.path),
         config_sha256=config.sha256,
         trial_id=config.id,
-        database_path=str(Path(database).resolve()) if store else "",
-        cut_id=cut_id,
+        database_path="",
+        load_id="",
+        cut_id="",
         cut_date=cut_date.isoformat(),
         out_dir=str(out_dir),
         final_dir=str(final_dir),
-        loaded_now=loaded_now,
+        loaded_now=False,
         dictionary=dictionary.description,
         accounting={name: result.accounting for name, result in validation.sources.items()},
-        inputs={
-            name: {"file": result.path.name, "sha256": result.sha256}
-            for name, result in validation.sources.items()
-        },
-        queries=queries.height,
-        timings={"validate_s": round(validated - started, 3), "store_s": round(stored - validated, 3)},
+        inputs={name: {"file": result.path.name, "sha256": result.sha256} for name, result in validation.sources.items()},
+        queries=validation.queries.height,
+        ignored_columns={name: list(getattr(result, "ignored_columns", ())) for name, result in validation.sources.items()},
+        timings={"validate_s": round(validated - started, 3)},
     )
+
+
+def default_cut_date(validation: ValidationResult, *, run_date: date) -> date:
+    """The latest date in the validated data up to the day of the run (the run date when none)."""
+    latest = [latest_date(result.records, run_date) for result in validation.sources.values()]
+    return max((value for value in latest if value is not None), default=run_date)
 
 
 def open_output_folder(config: TrialConfig, out_root: Path | None, folder_name: str) -> tuple[Path, Path]:
@@ -212,26 +275,6 @@ def _process_running(pid: int) -> bool:
     return True
 
 
-def _store_cut(database: Path, config: TrialConfig, cut_date: date, dictionary: str, validation: ValidationResult) -> tuple[str, bool]:
-    records = {name: result.records for name, result in validation.sources.items()}
-    if "labs" in records:
-        records["labs"] = derive_lab_grades(records["labs"], records["exposure"], version=config.model.trial.ctcae_version)
-    if "vitals" in records:
-        records["vitals"] = derive_vital_grades(records["vitals"], version=config.model.trial.ctcae_version)
-    with SafetyStore(database) as safety_store:
-        cut = safety_store.load_cut(
-            trial_id=config.id,
-            cut_date=cut_date,
-            config_sha256=config.sha256,
-            input_sha256s={name: result.sha256 for name, result in validation.sources.items()},
-            dictionary=dictionary,
-            records=records,
-            excluded={name: result.excluded for name, result in validation.sources.items()},
-            agent_ids=config.agent_ids,
-        )
-    return cut.cut_id, cut.loaded_now
-
-
 def analyse(loaded: LoadedCut) -> dict[str, object]:
     """Build the SQL models of the cut, export the tables, evaluate the stopping rules (flags.json)."""
     started = time.perf_counter()
@@ -247,6 +290,7 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         reports.write_parquet(out_dir / "tables" / "expedited_reports.parquet")
         write_csv(reports, out_dir / "tables" / "expedited_reports.csv")
         reconciliation = reconciliation_findings(store)
+        validation_queries = store.load_queries(loaded.load_id)
         store.record_flags(store.get_cut(loaded.cut_id), [r.to_dict() for r in results])
         history = {r.rule_id: _json_history(store.flag_history(config.id, r.rule_id).to_dicts()) for r in results}
     flags = assemble_flags(
@@ -260,7 +304,7 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         history=history,
     )
     (out_dir / "flags.json").write_text(json.dumps(flags, indent=2, default=str), encoding="utf-8")
-    reconciled = append_reconciliation_queries(out_dir / "queries.csv", reconciliation)
+    reconciled = write_queries(out_dir / "queries.csv", validation_queries, reconciliation)
     finished = time.perf_counter()
     return {
         "tables": sorted(tables),
@@ -275,12 +319,10 @@ def _json_history(rows: list[dict]) -> list[dict]:
     return [{key: (value.isoformat() if isinstance(value, date) else value) for key, value in row.items()} for row in rows]
 
 
-def append_reconciliation_queries(path: Path, findings: pl.DataFrame) -> int:
-    """Add the cross-source reconciliation findings of the cut to its queries.csv."""
-    if findings.is_empty():
-        return 0
-    queries = pl.read_csv(path, schema=dict(QUERY_SCHEMA))
-    write_csv(pl.concat([queries, reconciliation_queries(findings)]), path)
+def write_queries(path: Path, validation_queries: pl.DataFrame, findings: pl.DataFrame) -> int:
+    """queries.csv of the cut: the load's validation queries, then the cut's cross-source
+    reconciliation findings; returns how many of the latter."""
+    write_csv(pl.concat([validation_queries.cast(QUERY_SCHEMA), reconciliation_queries(findings)]), path)
     return findings.height
 
 
@@ -304,10 +346,12 @@ def write_manifest(
         "trial_id": loaded.trial_id,
         "cut_id": loaded.cut_id,
         "cut_date": loaded.cut_date,
+        "load": {"load_id": loaded.load_id, "read_in_this_run": loaded.loaded_now},
         "config": {"file": Path(loaded.config_path).name, "sha256": loaded.config_sha256},
         "ctcae_dictionary": loaded.dictionary,
         "inputs": loaded.inputs,
         "row_accounting": loaded.accounting,
+        "columns_not_read": {name: columns for name, columns in loaded.ignored_columns.items() if columns},
         "queries": {"validation": loaded.queries, "reconciliation": reconciliation_queries},
         "reports": [Path(p).name for p in reports],
         "timings_s": loaded.timings | (timings or {}),

@@ -32,13 +32,20 @@ VITAL_GRADE_COLUMNS = {
 }
 
 
-def derive_lab_grades(labs: pl.DataFrame, exposure: pl.DataFrame, *, version: str) -> pl.DataFrame:
-    """Add baseline, is_baseline, toxicity_term, toxicity_grade and gradable to clean lab rows."""
-    first_dose = (
+def first_dose_dates(exposure: pl.DataFrame) -> pl.DataFrame:
+    """Each dosed subject's first dose date (a dose > 0): subject_id, _first_dose."""
+    return (
         exposure.filter(pl.col("dose_mg") > 0)
         .group_by("subject_id")
         .agg(pl.col("start_date").min().alias("_first_dose"))
     )
+
+
+def derive_lab_grades(labs: pl.DataFrame, first_dose: pl.DataFrame | None, *, version: str) -> pl.DataFrame:
+    """Add baseline, is_baseline, toxicity_term, toxicity_grade and gradable to clean lab rows;
+    ``first_dose`` is ``first_dose_dates`` of the exposure records (None: no subject dosed)."""
+    if first_dose is None:
+        first_dose = pl.DataFrame(schema={"subject_id": pl.String, "_first_dose": pl.Date})
     with_first_dose = labs.join(first_dose, on="subject_id", how="left", maintain_order="left")
     pre_treatment = pl.col("_first_dose").is_null() | (pl.col("collection_date") <= pl.col("_first_dose"))
     baseline = (

@@ -1,29 +1,38 @@
-"""The DuckDB store: data cuts, the rows loaded for each, and the SQL models built on a cut.
+"""The DuckDB store: loads, data cuts, and the SQL models built on a cut.
 
-A data cut is identified by the trial, the cut date, the config hash and the input hashes, so
-loading the same inputs twice changes nothing, and a past cut can be re-reported identically.
-Models are the SELECT statements in ``safetydb/sql/``, run in dependency order into temporary
-tables with bound parameters; no SQL is built from values.
+A *load* records one reading of the inputs (records, excluded records, queries, row accounting,
+lab grades), identified by everything that shapes them (``safetydb.identity``): the same inputs
+are never read twice, and a changed file, config, dictionary or toolkit makes a new load. A
+*cut* is a date applied to a load; every cut is kept, so a past cut is re-reported identically
+and two cuts can be compared (``safetydb.diff``). Models are the SELECT statements in
+``safetydb/sql/``, run in dependency order into temporary tables with bound parameters; no SQL
+is built from values.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from safetydb.identity import LoadIdentity
 from trial.errors import InputError
-from validators.checks import field_consequence
+from validators.checks import DATE_AFTER_RUN, field_consequence
 from validators.contract import source_columns
 from validators.readings import FILLED_BY_READINGS
 from validators.schemas import SCHEMAS
+from validators.validate import QUERY_SCHEMA
 
 SQL_DIR = Path(__file__).with_name("sql")
 STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution", "stg_labs")
@@ -62,7 +71,11 @@ RECONCILIATION_MODELS: tuple[str, ...] = (
 )
 RECONCILIATION_COLUMNS = ("source", "record_key", "subject_id", "field", "value", "check", "problem", "fix")
 PARAMETER = re.compile(r"\$([a-z_]+)")
-SCHEMA_VERSION = 2  # the table layout (sql/schema.sql and source_table_ddl); a store with another layout is refused
+# A run waits this long for another process to release the store (each stage opens it briefly);
+# the environment variable sets another bound.
+LOCK_WAIT_VARIABLE, LOCK_WAIT_SECONDS = "TOXWATCH_STORE_WAIT_SECONDS", 120.0
+notes = logging.getLogger("toxwatch")
+SCHEMA_VERSION = 3  # the table layout (sql/schema.sql and source_table_ddl); a store with another layout is refused
 
 # The source tables are not written out in sql/schema.sql: each holds the source's own columns as
 # its Pandera model declares them (validators/contract.py), plus the store's: the cut, the source
@@ -70,6 +83,8 @@ SCHEMA_VERSION = 2  # the table layout (sql/schema.sql and source_table_ddl); a 
 # ae_attribution (sql/schema.sql).
 SOURCE_TABLES = tuple(SCHEMAS)
 SQL_TYPES = {"text": "VARCHAR", "date": "DATE", "whole number": "INTEGER", "number": "DOUBLE"}
+QUERY_COLUMNS = tuple(QUERY_SCHEMA)
+POLARS_SQL_TYPES = {pl.String: "VARCHAR", pl.Int64: "BIGINT"}
 DERIVED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "subjects": (),
     "exposure": (),
@@ -91,7 +106,7 @@ def source_table_ddl(source: str) -> str:
     (validators/checks.py) or a conservative reading fills it (validators/readings.py). A column
     the model declares unique is the table's key within a cut.
     """
-    columns = [("cut_id", "VARCHAR NOT NULL")]
+    columns = [("load_id", "VARCHAR NOT NULL")]
     key = []
     for column in source_columns(source):
         if column.per_agent:
@@ -106,28 +121,56 @@ def source_table_ddl(source: str) -> str:
     columns += [("source_row", "BIGINT"), *DERIVED_COLUMNS[source]]
     lines = [f"{name} {sql_type}" for name, sql_type in columns]
     if key:
-        lines.append(f"PRIMARY KEY (cut_id, {', '.join(key)})")
+        lines.append(f"PRIMARY KEY (load_id, {', '.join(key)})")
     return f"CREATE TABLE IF NOT EXISTS {_identifier(source)} (\n    " + ",\n    ".join(lines) + "\n)"
 
 
+def load_queries_ddl() -> str:
+    """CREATE TABLE of a load's validation queries: the queries.csv layout, in order."""
+    lines = ["load_id VARCHAR NOT NULL", "position BIGINT NOT NULL"]
+    lines += [f'"{name}" {POLARS_SQL_TYPES[dtype]}' for name, dtype in QUERY_SCHEMA.items()]
+    return "CREATE TABLE IF NOT EXISTS load_queries (\n    " + ",\n    ".join(lines) + "\n)"
 
-def toolkit_version() -> str:
-    try:
-        return metadata.version("toxwatch")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class Load:
+    """One reading of a trial's inputs, as stored: what it was made from and what validation found."""
+
+    load_id: str
+    trial_id: str
+    identity_sha256: str
+    config_sha256: str
+    inputs: dict[str, dict[str, str]]
+    dictionary: str
+    dictionary_sha256: str
+    toolkit_version: str
+    toolkit_sha256: str
+    run_date: date
+    first_date_after_run: date | None
+    latest_date: date | None
+    first_enrolment: date | None
+    accounting: dict[str, dict[str, int]]
+    ignored_columns: dict[str, list[str]]
+    created_at: datetime
+    loaded_now: bool = False  # True when this run read the sources into the store
+
+    def holds_on(self, run_date: date) -> bool:
+        """A load read on an earlier day still holds unless a date it read as "after the run" has
+        since been reached: that value would now be read as given."""
+        return self.first_date_after_run is None or self.first_date_after_run > run_date
 
 
 @dataclass(frozen=True)
 class Cut:
+    """A data cut: a date applied to a load."""
+
     cut_id: str
+    load_id: str
     trial_id: str
     cut_date: date
-    config_sha256: str
-    inputs_sha256: str
-    dictionary: str
     created_at: datetime
-    loaded_now: bool  # False when the identical cut was already in the store
+    created_now: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,6 +231,7 @@ class SafetyStore:
         self.connection.execute(read_model("schema"))
         for table in SOURCE_TABLES:
             self.connection.execute(source_table_ddl(table))
+        self.connection.execute(load_queries_ddl())
         self.connection.execute(
             "INSERT INTO store_info SELECT $version WHERE NOT EXISTS (SELECT 1 FROM store_info)",
             {"version": SCHEMA_VERSION},
@@ -219,113 +263,82 @@ class SafetyStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ---- loading -------------------------------------------------------------------------
-    def load_cut(
-        self,
-        *,
-        trial_id: str,
-        cut_date: date,
-        config_sha256: str,
-        input_sha256s: dict[str, str],
-        dictionary: str,
-        records: dict[str, pl.DataFrame],
-        excluded: dict[str, pl.DataFrame],
-        agent_ids: list[str],
-    ) -> Cut:
-        """Record a data cut and its rows; an identical cut already stored is left as it is."""
-        inputs_sha256 = hashlib.sha256(
-            json.dumps(sorted(input_sha256s.items())).encode()
-        ).hexdigest()
-        identity = json.dumps([trial_id, cut_date.isoformat(), config_sha256, inputs_sha256])
-        cut_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
-        existing = self.connection.execute(
-            "SELECT created_at FROM cuts WHERE cut_id = $cut_id", {"cut_id": cut_id}
+    # ---- loads ---------------------------------------------------------------------------
+    def find_load(self, identity: LoadIdentity, run_date: date) -> Load | None:
+        """The stored load of these inputs that still holds on ``run_date``; None when there is none."""
+        rows = self.connection.execute(
+            "SELECT * FROM loads WHERE identity_sha256 = $identity ORDER BY created_at DESC",
+            {"identity": identity.sha256},
         ).fetchall()
-        if existing:
-            return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, existing[0][0], False)
+        loads = [_load_from_row(row) for row in rows]
+        return next((load for load in loads if load.holds_on(run_date)), None)
 
-        created_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    @contextmanager
+    def new_load(self, identity: LoadIdentity, *, run_date: date, agent_ids: list[str]) -> Iterator[LoadWriter]:
+        """Write a load source by source in one transaction: a failure or a killed process leaves
+        the store as it was; the load exists only once every source is in."""
+        writer = LoadWriter(self, identity, run_date, agent_ids)
         self.connection.execute("BEGIN TRANSACTION")
         try:
-            self.connection.execute(
-                "INSERT INTO cuts VALUES ($cut_id, $trial_id, $cut_date, $config, $inputs, $dictionary, $version, $created)",
-                {
-                    "cut_id": cut_id,
-                    "trial_id": trial_id,
-                    "cut_date": cut_date,
-                    "config": config_sha256,
-                    "inputs": inputs_sha256,
-                    "dictionary": dictionary,
-                    "version": toolkit_version(),
-                    "created": created_at,
-                },
-            )
-            for table, frame in records.items():
-                self._insert_records(table, frame, cut_id, agent_ids)
-            for source, frame in excluded.items():
-                self._insert_excluded(source, frame, cut_id)
+            yield writer
+            writer.finish()
             self.connection.execute("COMMIT")
-        except Exception:
+        except BaseException:
             self.connection.execute("ROLLBACK")
             raise
-        return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, created_at, True)
 
-    def _insert_records(self, table: str, frame: pl.DataFrame, cut_id: str, agent_ids: list[str]) -> None:
-        staged = frame.rename({"_row": "source_row"})
-        if table == "adverse_events":
-            attribution = pl.concat(
-                [
-                    staged.select(
-                        "ae_id",
-                        pl.lit(agent).alias("agent"),
-                        pl.col(f"attribution_{agent}").alias("attribution"),
-                        pl.col(f"action_{agent}").alias("action"),
-                    )
-                    for agent in agent_ids
-                ]
-            )
-            self._insert_frame("ae_attribution", attribution, cut_id)
-            staged = staged.drop([c for c in staged.columns if c.startswith(("attribution_", "action_"))])
-        self._insert_frame(table, staged, cut_id)
+    def get_load(self, load_id: str) -> Load:
+        rows = self.connection.execute("SELECT * FROM loads WHERE load_id = $load_id", {"load_id": load_id}).fetchall()
+        if not rows:
+            raise KeyError(f"no load {load_id!r} in {self.path}")
+        return _load_from_row(rows[0])
 
-    def _insert_excluded(self, source: str, frame: pl.DataFrame, cut_id: str) -> None:
-        """Records that could not be placed: kept as given, with their reasons, never counted."""
-        if frame.is_empty():
-            return
-        record_columns = [c for c in frame.columns if c not in ("_row", "reasons")]
-        rows = frame.select(
-            pl.lit(source).alias("source"),
-            pl.col("_row").alias("source_row"),
-            pl.col("subject_id") if "subject_id" in frame.columns else pl.lit(None, dtype=pl.String).alias("subject_id"),
-            pl.struct(record_columns).struct.json_encode().alias("record_json"),
-            pl.col("reasons"),
+    def load_queries(self, load_id: str) -> pl.DataFrame:
+        """The validation queries of a load, in the order validation raised them."""
+        columns = ", ".join(f'"{name}"' for name in QUERY_COLUMNS)
+        return _select(
+            self.connection,
+            f"SELECT {columns} FROM load_queries WHERE load_id = $load_id ORDER BY position",
+            {"load_id": load_id},
         )
-        self._insert_frame("quarantine", rows, cut_id)
 
-    def _insert_frame(self, table: str, frame: pl.DataFrame, cut_id: str) -> None:
-        """Insert a frame's columns by name, every row tagged with the cut (a bound parameter)."""
-        self.connection.register("incoming", frame)
-        try:
-            self.connection.execute(
-                f"INSERT INTO {_identifier(table)} BY NAME SELECT $cut_id AS cut_id, * FROM incoming",
-                {"cut_id": cut_id},
-            )
-        finally:
-            self.connection.unregister("incoming")
-
-    # ---- reading cuts --------------------------------------------------------------------
-    def latest_cut(self, trial_id: str) -> Cut | None:
-        row = self.connection.execute(
-            "SELECT * FROM cuts WHERE trial_id = $trial_id ORDER BY cut_date DESC, created_at DESC LIMIT 1",
-            {"trial_id": trial_id},
-        ).fetchall()
-        return _cut_from_row(row[0]) if row else None
+    # ---- cuts ----------------------------------------------------------------------------
+    def cut(self, load: Load, cut_date: date) -> Cut:
+        """The data cut of ``load`` at ``cut_date``, recorded unless it already is."""
+        cut_id = hashlib.sha256(json.dumps([load.load_id, cut_date.isoformat()]).encode()).hexdigest()[:16]
+        rows = self.connection.execute("SELECT * FROM cuts WHERE cut_id = $cut_id", {"cut_id": cut_id}).fetchall()
+        if rows:
+            return _cut_from_row(rows[0])
+        created_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        self.connection.execute(
+            "INSERT INTO cuts VALUES ($cut_id, $load_id, $trial_id, $cut_date, $created)",
+            {"cut_id": cut_id, "load_id": load.load_id, "trial_id": load.trial_id, "cut_date": cut_date, "created": created_at},
+        )
+        return Cut(cut_id, load.load_id, load.trial_id, cut_date, created_at, created_now=True)
 
     def get_cut(self, cut_id: str) -> Cut:
         rows = self.connection.execute("SELECT * FROM cuts WHERE cut_id = $cut_id", {"cut_id": cut_id}).fetchall()
         if not rows:
             raise KeyError(f"no data cut {cut_id!r} in {self.path}")
         return _cut_from_row(rows[0])
+
+    def cuts(self, trial_id: str) -> list[Cut]:
+        """Every cut of the trial, oldest first (by cut date, then by when it was made)."""
+        rows = self.connection.execute(
+            "SELECT * FROM cuts WHERE trial_id = $trial_id ORDER BY cut_date, created_at, cut_id",
+            {"trial_id": trial_id},
+        ).fetchall()
+        return [_cut_from_row(row) for row in rows]
+
+    def latest_cut(self, trial_id: str) -> Cut | None:
+        cuts = self.cuts(trial_id)
+        return cuts[-1] if cuts else None
+
+    def previous_cut(self, cut: Cut) -> Cut | None:
+        """The cut before ``cut`` in the trial's history; None for the first."""
+        cuts = [c.cut_id for c in self.cuts(cut.trial_id)]
+        position = cuts.index(cut.cut_id)
+        return self.get_cut(cuts[position - 1]) if position > 0 else None
 
     # ---- models --------------------------------------------------------------------------
     def register_table(self, name: str, frame: pl.DataFrame) -> None:
@@ -379,6 +392,151 @@ class SafetyStore:
         )
 
 
+def latest_date(records: pl.DataFrame, up_to: date) -> date | None:
+    """The latest date in any date column of ``records`` on or before ``up_to``."""
+    date_columns = [column for column, dtype in records.schema.items() if dtype == pl.Date]
+    if not records.height or not date_columns:
+        return None
+    return records.select(pl.max_horizontal([pl.col(c).filter(pl.col(c) <= up_to).max() for c in date_columns])).item()
+
+
+class LoadWriter:
+    """Inserts a load's sources one at a time (``SafetyStore.new_load``), so that each source's
+    frames can be released once stored, and gathers what the ``loads`` row says of them."""
+
+    def __init__(self, store: SafetyStore, identity: LoadIdentity, run_date: date, agent_ids: list[str]) -> None:
+        self.connection = store.connection
+        self.identity = identity
+        self.run_date = run_date
+        self.agent_ids = agent_ids
+        self.load_id = hashlib.sha256(json.dumps([identity.sha256, run_date.isoformat()]).encode()).hexdigest()[:16]
+        self.accounting: dict[str, dict[str, int]] = {}
+        self.ignored_columns: dict[str, list[str]] = {}
+        self.latest_dates: list[date] = []
+        self.dates_after_run: list[date] = []
+        self.first_enrolment: date | None = None
+        self.queries = 0
+        self.load: Load | None = None
+
+    def add_source(
+        self,
+        name: str,
+        *,
+        records: pl.DataFrame,
+        excluded: pl.DataFrame,
+        queries: pl.DataFrame,
+        accounting: dict[str, int],
+        ignored_columns: tuple[str, ...] = (),
+    ) -> None:
+        """Store one validated (and, for labs and vitals, graded) source."""
+        self._insert_records(name, records)
+        self._insert_excluded(name, excluded)
+        if queries.height:
+            positioned = queries.select(pl.int_range(self.queries, self.queries + queries.height, dtype=pl.Int64).alias("position"), pl.all())
+            self._insert_frame("load_queries", positioned)
+            self.queries += queries.height
+            after_run = queries.filter(pl.col("check") == DATE_AFTER_RUN)["value"].str.to_date(strict=False).drop_nulls()
+            self.dates_after_run += after_run.to_list()
+        self.accounting[name] = dict(accounting)
+        self.ignored_columns[name] = list(ignored_columns)
+        latest = latest_date(records, self.run_date)
+        if latest is not None:
+            self.latest_dates.append(latest)
+        if name == "subjects" and records.height:
+            self.first_enrolment = records["enrolment_date"].min()
+
+    def finish(self) -> None:
+        identity = self.identity
+        created_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        load = Load(
+            load_id=self.load_id,
+            trial_id=identity.trial_id,
+            identity_sha256=identity.sha256,
+            config_sha256=identity.config_sha256,
+            inputs=identity.inputs,
+            dictionary=identity.dictionary,
+            dictionary_sha256=identity.dictionary_sha256,
+            toolkit_version=identity.toolkit_version,
+            toolkit_sha256=identity.toolkit_sha256,
+            run_date=self.run_date,
+            first_date_after_run=min(self.dates_after_run, default=None),
+            latest_date=max(self.latest_dates, default=None),
+            first_enrolment=self.first_enrolment,
+            accounting=self.accounting,
+            ignored_columns=self.ignored_columns,
+            created_at=created_at,
+            loaded_now=True,
+        )
+        self.connection.execute(
+            """
+            INSERT INTO loads VALUES ($load_id, $trial_id, $identity, $config, $inputs, $dictionary, $dictionary_sha256,
+                $version, $toolkit, $run_date, $after_run, $latest, $first_enrolment, $accounting, $ignored, $created)
+            """,
+            {
+                "load_id": load.load_id,
+                "trial_id": load.trial_id,
+                "identity": load.identity_sha256,
+                "config": load.config_sha256,
+                "inputs": json.dumps(load.inputs, sort_keys=True),
+                "dictionary": load.dictionary,
+                "dictionary_sha256": load.dictionary_sha256,
+                "version": load.toolkit_version,
+                "toolkit": load.toolkit_sha256,
+                "run_date": load.run_date,
+                "after_run": load.first_date_after_run,
+                "latest": load.latest_date,
+                "first_enrolment": load.first_enrolment,
+                "accounting": json.dumps(load.accounting),
+                "ignored": json.dumps(load.ignored_columns),
+                "created": created_at,
+            },
+        )
+        self.load = load
+
+    def _insert_records(self, table: str, frame: pl.DataFrame) -> None:
+        staged = frame.rename({"_row": "source_row"})
+        if table == "adverse_events":
+            attribution = pl.concat(
+                [
+                    staged.select(
+                        "ae_id",
+                        pl.lit(agent).alias("agent"),
+                        pl.col(f"attribution_{agent}").alias("attribution"),
+                        pl.col(f"action_{agent}").alias("action"),
+                    )
+                    for agent in self.agent_ids
+                ]
+            )
+            self._insert_frame("ae_attribution", attribution)
+            staged = staged.drop([c for c in staged.columns if c.startswith(("attribution_", "action_"))])
+        self._insert_frame(table, staged)
+
+    def _insert_excluded(self, source: str, frame: pl.DataFrame) -> None:
+        """Records that could not be placed: kept as given, with their reasons, never counted."""
+        if frame.is_empty():
+            return
+        record_columns = [c for c in frame.columns if c not in ("_row", "reasons")]
+        rows = frame.select(
+            pl.lit(source).alias("source"),
+            pl.col("_row").alias("source_row"),
+            pl.col("subject_id") if "subject_id" in frame.columns else pl.lit(None, dtype=pl.String).alias("subject_id"),
+            pl.struct(record_columns).struct.json_encode().alias("record_json"),
+            pl.col("reasons"),
+        )
+        self._insert_frame("quarantine", rows)
+
+    def _insert_frame(self, table: str, frame: pl.DataFrame) -> None:
+        """Insert a frame's columns by name, every row tagged with the load (a bound parameter)."""
+        self.connection.register("incoming", frame)
+        try:
+            self.connection.execute(
+                f"INSERT INTO {_identifier(table)} BY NAME SELECT $load_id AS load_id, * FROM incoming",
+                {"load_id": self.load_id},
+            )
+        finally:
+            self.connection.unregister("incoming")
+
+
 def _open(path: Path) -> duckdb.DuckDBPyConnection:
     """Connect to the store file, or raise ``InputError`` saying why it cannot be used.
 
@@ -395,10 +553,26 @@ def _open(path: Path) -> duckdb.DuckDBPyConnection:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InputError(path, None, f"cannot create the store's folder ({error.strerror})", fix_path) from None
-    try:
-        return duckdb.connect(str(path))
-    except duckdb.IOException as error:
-        raise _open_error(path, str(error)) from None
+    wait_seconds = float(os.environ.get(LOCK_WAIT_VARIABLE, LOCK_WAIT_SECONDS))
+    waited_since = None
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            message = str(error)
+            if "lock" not in message.lower():
+                raise _open_error(path, message) from None
+            now = time.monotonic()
+            if waited_since is None:
+                waited_since = now
+                holder = re.search(r"\(PID (\d+)\)", message)
+                notes.warning(
+                    "waiting for the store %s: another process%s has it open (at most %g s)",
+                    path, f" (PID {holder.group(1)})" if holder else "", wait_seconds,
+                )
+            if now - waited_since >= wait_seconds:
+                raise _open_error(path, message, waited=wait_seconds) from None
+            time.sleep(0.2)
 
 
 def _is_duckdb_file(path: Path) -> bool:
@@ -407,7 +581,7 @@ def _is_duckdb_file(path: Path) -> bool:
         return file.read(12)[8:12] == b"DUCK"
 
 
-def _open_error(path: Path, duckdb_message: str) -> InputError:
+def _open_error(path: Path, duckdb_message: str, waited: float = 0) -> InputError:
     if "lock" not in duckdb_message.lower():
         return InputError(
             path,
@@ -416,18 +590,19 @@ def _open_error(path: Path, duckdb_message: str) -> InputError:
             "check that the file is a DuckDB database toxwatch may read and write, or point `trial.database` in the trial config at another file",
         )
     holder = re.search(r"\(PID (\d+)\)", duckdb_message)
+    after = f" (waited {waited:g} s)" if waited else ""
     if holder is None:
         return InputError(
             path,
             None,
-            "the store is locked by another process, most likely another toxwatch run on this trial",
+            f"the store is locked by another process, most likely another toxwatch run on this trial{after}",
             "wait for that run to finish, or stop it, then run again",
         )
     pid = holder.group(1)
     return InputError(
         path,
         None,
-        f"the store is locked by another process (PID {pid}), most likely another toxwatch run on this trial",
+        f"the store is locked by another process (PID {pid}), most likely another toxwatch run on this trial{after}",
         f"wait for that run to finish, or stop process {pid}, then run again",
     )
 
@@ -438,8 +613,34 @@ def _select(connection: duckdb.DuckDBPyConnection, sql: str, parameters: dict | 
 
 
 def _cut_from_row(row: tuple) -> Cut:
-    cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, _version, created_at = row
-    return Cut(cut_id, trial_id, cut_date, config_sha256, inputs_sha256, dictionary, created_at, False)
+    cut_id, load_id, trial_id, cut_date, created_at = row
+    return Cut(cut_id, load_id, trial_id, cut_date, created_at)
+
+
+def _load_from_row(row: tuple) -> Load:
+    (
+        load_id, trial_id, identity_sha256, config_sha256, inputs_json, dictionary, dictionary_sha256,
+        version, toolkit, run_date, first_date_after_run, latest_date, first_enrolment, accounting_json,
+        ignored_json, created_at,
+    ) = row
+    return Load(
+        load_id=load_id,
+        trial_id=trial_id,
+        identity_sha256=identity_sha256,
+        config_sha256=config_sha256,
+        inputs=json.loads(inputs_json),
+        dictionary=dictionary,
+        dictionary_sha256=dictionary_sha256,
+        toolkit_version=version,
+        toolkit_sha256=toolkit,
+        run_date=run_date,
+        first_date_after_run=first_date_after_run,
+        latest_date=latest_date,
+        first_enrolment=first_enrolment,
+        accounting=json.loads(accounting_json),
+        ignored_columns=json.loads(ignored_json),
+        created_at=created_at,
+    )
 
 
 def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:

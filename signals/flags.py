@@ -39,13 +39,16 @@ def excluded_adverse_events(store: SafetyStore, cut_id: str) -> pl.DataFrame:
     return store.connection.sql(
         """
         SELECT source_row, subject_id, reasons FROM quarantine
-        WHERE cut_id = $cut_id AND source = 'adverse_events'
+        WHERE load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND source = 'adverse_events'
         UNION ALL
         SELECT a.source_row, a.subject_id, 'the subject has no usable dose record: every exposure record was excluded'
         FROM adverse_events AS a
         JOIN int_subject_dosing AS d USING (subject_id)
-        WHERE a.cut_id = $cut_id AND NOT d.treated
-            AND EXISTS (SELECT 1 FROM quarantine AS q WHERE q.cut_id = $cut_id AND q.source = 'exposure' AND q.subject_id = a.subject_id)
+        WHERE a.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND NOT d.treated
+            AND EXISTS (
+                SELECT 1 FROM quarantine AS q
+                WHERE q.load_id = a.load_id AND q.source = 'exposure' AND q.subject_id = a.subject_id
+            )
         ORDER BY source_row
         """,
         params={"cut_id": cut_id},
@@ -101,8 +104,9 @@ def missing_adverse_event_input(store: SafetyStore, cut_id: str) -> str | None:
     header-only or empty file) while subjects were treated; None otherwise. Zero events among
     treated subjects read from an empty file is missing input, never an all-clear."""
     records = store.connection.execute(
-        "SELECT (SELECT COUNT(*) FROM adverse_events WHERE cut_id = $cut_id), "
-        "(SELECT COUNT(*) FROM quarantine WHERE cut_id = $cut_id AND source = 'adverse_events')",
+        "WITH cut AS (SELECT load_id FROM cuts WHERE cut_id = $cut_id) "
+        "SELECT (SELECT COUNT(*) FROM adverse_events WHERE load_id = (SELECT load_id FROM cut)), "
+        "(SELECT COUNT(*) FROM quarantine WHERE load_id = (SELECT load_id FROM cut) AND source = 'adverse_events')",
         {"cut_id": cut_id},
     ).fetchone()
     treated = store.connection.execute("SELECT COUNT(*) FROM int_subject_dosing WHERE treated").fetchone()[0]

@@ -35,7 +35,7 @@ WITH measured AS (
         '' AS reference
     FROM vitals AS v
     JOIN stg_subjects AS s USING (subject_id)
-    WHERE v.cut_id = $cut_id AND v.measure_date <= $cut_date AND v.gradable
+    WHERE v.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND v.measure_date <= $cut_date AND v.gradable
 )
 -- On treatment as in t_lab_shift: after the first dose, no later than the TEAE window after the last dose.
 SELECT m.*

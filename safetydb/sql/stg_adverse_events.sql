@@ -9,4 +9,4 @@ SELECT
     CASE WHEN a.expedited_report_date <= $cut_date THEN a.expedited_report_date END AS expedited_report_date
 FROM adverse_events AS a
 JOIN stg_subjects AS s USING (subject_id)
-WHERE a.cut_id = $cut_id AND a.onset_date <= $cut_date
+WHERE a.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND a.onset_date <= $cut_date

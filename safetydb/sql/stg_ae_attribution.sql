@@ -4,4 +4,4 @@ SELECT
     list_contains($related_levels, t.attribution) OR t.attribution = 'not_assessed' AS related
 FROM ae_attribution AS t
 JOIN stg_adverse_events AS a USING (ae_id)
-WHERE t.cut_id = $cut_id
+WHERE t.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id)

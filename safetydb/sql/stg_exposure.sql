@@ -5,4 +5,4 @@ SELECT
     e.planned_dose_mg, e.adjustment, e.adjustment_reason
 FROM exposure AS e
 JOIN stg_subjects AS s USING (subject_id)
-WHERE e.cut_id = $cut_id AND e.start_date <= $cut_date
+WHERE e.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND e.start_date <= $cut_date

@@ -4,4 +4,4 @@ SELECT
     l.baseline, l.is_baseline, l.toxicity_term, l.toxicity_grade, l.gradable
 FROM labs AS l
 JOIN stg_subjects AS s USING (subject_id)
-WHERE l.cut_id = $cut_id AND l.collection_date <= $cut_date
+WHERE l.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND l.collection_date <= $cut_date

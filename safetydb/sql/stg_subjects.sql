@@ -7,4 +7,4 @@ SELECT
     CASE WHEN death_date <= $cut_date THEN death_date END AS death_date,
     CASE WHEN death_date <= $cut_date OR death_date IS NULL THEN death_cause END AS death_cause
 FROM subjects
-WHERE cut_id = $cut_id AND (enrolment_date <= $cut_date OR enrolment_date IS NULL)
+WHERE load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND (enrolment_date <= $cut_date OR enrolment_date IS NULL)

@@ -67,7 +67,7 @@ def review(config, out_root, kill_at):
 
         pl.DataFrame.write_parquet = write_then_count
     elif kill_at == "after-flags":  # tables and flags.json written, reconciliation queries not appended
-        stages.append_reconciliation_queries = lambda *args, **kwargs: die()
+        stages.write_queries = lambda *args, **kwargs: die()
     elif kill_at == "after-render":  # the report written, no manifest
         die_after("render")
     elif kill_at == "before-publish":  # the folder complete with its manifest, not renamed into place

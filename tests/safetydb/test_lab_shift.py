@@ -30,7 +30,7 @@ import polars as pl
 import pytest
 
 from flows.stages import ingest
-from safetydb.lab_grades import derive_lab_grades
+from safetydb.lab_grades import derive_lab_grades, first_dose_dates
 from safetydb.models import build_cut_models
 from safetydb.store import SafetyStore
 from tests.conftest import make_mini_trial
@@ -161,7 +161,7 @@ def test_pre_treatment_results_are_graded_against_the_normal_range():
         schema_overrides={"lln": pl.Float64},
     )
     exposure = pl.DataFrame({"subject_id": ["A"], "start_date": [date(2025, 1, 10)], "dose_mg": [250.0]})
-    graded = derive_lab_grades(labs, exposure, version="5.0").sort("_row")
+    graded = derive_lab_grades(labs, first_dose_dates(exposure), version="5.0").sort("_row")
     assert graded["is_baseline"].to_list() == [row[5] for row in GRADED_BY_HAND]
     assert graded["baseline"].to_list() == [row[6] for row in GRADED_BY_HAND]
     assert graded["toxicity_grade"].to_list() == [row[7] for row in GRADED_BY_HAND]

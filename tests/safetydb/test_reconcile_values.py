@@ -45,14 +45,12 @@ from datetime import date
 import polars as pl
 import pytest
 
-import flows.stages
 from flows.stages import ingest
 from safetydb.lab_grades import derive_vital_grades
 from safetydb.models import build_cut_models, model_parameters, reconciliation_findings
 from safetydb.store import RECONCILIATION_COLUMNS, SafetyStore, model_grain
 from tests.conftest import make_mini_trial
 from trial.config import load_trial_config
-from validators.validate import validate_trial
 
 LABS = """subject_id,collection_date,test_code,value,unit,lln,uln
 S1,2025-01-08,ALT,30,U/L,7,40
@@ -81,14 +79,6 @@ AE18,S5,thrombocytopenia,Platelet count decreased,,3,2025-05-18,2025-05-25,N,,re
 CHECKS = ("value_without_ae", "ae_grade_below_value")
 
 
-def validate_and_grade_vitals(config, dictionary):
-    """validate_trial, then the vitals grading the store step needs (see safetydb.lab_grades)."""
-    validation = validate_trial(config, dictionary)
-    vitals = validation.sources["vitals"]
-    vitals.records = derive_vital_grades(vitals.records, version=config.model.trial.ctcae_version)
-    return validation
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The mini trial plus the hand-made values and AEs, stored and modelled; yields (store, parameters)."""
@@ -98,9 +88,7 @@ def built(tmp_path_factory):
     (folder / "vitals.csv").write_text(VITALS)
     with (folder / "adverse_events.csv").open("a") as handle:
         handle.write(ADVERSE_EVENTS)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(flows.stages, "validate_trial", validate_and_grade_vitals)
-        loaded = ingest(config_path)
+    loaded = ingest(config_path)
     config = load_trial_config(config_path)
     cut_date = date.fromisoformat(loaded.cut_date)
     assert cut_date == date(2025, 7, 1)
