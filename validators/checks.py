@@ -57,6 +57,8 @@ KEPT_AS_GIVEN = _count("counted as given")
 NOT_GRADED = _count("counted; the value is not graded")
 
 DATE_AFTER_RUN = "date_not_after_run"
+ROW_FORMAT = "row_format"
+TEXT_ENCODING = "text_encoding"
 
 FRAME_CHECKS: dict[str, FrameCheck] = {
     check.name: check
@@ -171,6 +173,26 @@ RUN_CHECKS: dict[str, FrameCheck] = {
         _count("the date is treated as missing, with that field's consequence (an AE onset, exposure start or lab date: excluded and shown with the rules' worst case; any other date: counted without it); a data cut is never set after the day of the run"),
         "correct the date (a mistyped year?)",
     ),
+    # Checks made while reading a file (validators/read.py).
+    ROW_FORMAT: FrameCheck(
+        ROW_FORMAT, "the line", "the line is not a record: a wrong number of fields, a quote not closed, or bytes not valid in the file's encoding",
+        _exclude("its fields cannot be told apart; the line is kept as given"),
+        "correct the line in the source system (the query's fix says how)",
+    ),
+    TEXT_ENCODING: FrameCheck(
+        TEXT_ENCODING, "any text column", "the text, read as UTF-8, looks like GBK/GB18030 text read in the wrong encoding",
+        _count("counted as given; the text reads as the problem shows once the file's encoding is declared"),
+        'if the file was exported as GBK or GB18030, declare encoding = "gb18030" in its [sources.<name>] table of the trial config; otherwise correct the text',
+    ),
+}
+
+# The fix of each way a line can fail to be a record (check row_format), said in its query.
+ROW_FORMAT_FIXES = {
+    "too_many_fields": "quote the value that contains a comma, or remove the extra comma",
+    "too_few_fields": "give the line the header's fields (an empty value still needs its comma), or join a line that was split in two",
+    "unclosed_quote": 'close the quote, or double a quote that belongs to the value ("")',
+    "text_after_quote": 'put the whole value in quotes and double the quotes inside it ("5"" tall")',
+    "encoding": 'save the file as UTF-8, or declare its encoding in its [sources.<name>] table of the trial config (e.g. encoding = "latin-1" or "gb18030")',
 }
 
 # Column-level failures: (source, field) -> consequence. A field not listed is KEPT_AS_MISSING.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -21,8 +21,9 @@ from ctcae.terms import CtcaeDictionary
 from trial.config import Agent
 from validators.enrich import DETAIL_PREFIX, enrich
 from validators.parse import DATE_COLUMNS, REASON_SCHEMA, parse_source
-from validators.read import ROW, RawSource, read_source
-from validators.checks import DATE_AFTER_RUN, FRAME_CHECKS, consequence_of, fix_for
+from validators.privacy import FREE_TEXT_COLUMNS, read_names, read_patterns, scan_free_text
+from validators.read import RAW_LINE, ROW, RawSource, read_source
+from validators.checks import DATE_AFTER_RUN, FRAME_CHECKS, ROW_FORMAT, RUN_CHECKS, TEXT_ENCODING, consequence_of, fix_for
 from validators.readings import null_failed_values, read_conservatively
 from validators.schemas import SCHEMAS
 from trial.config import TrialConfig
@@ -59,8 +60,9 @@ class SourceResult:
     rows_in: int
     records: pl.DataFrame  # every counted record, typed, conservative readings applied
     queried: int  # how many of ``records`` carry at least one query
-    excluded: pl.DataFrame  # the source text as given, with ROW and a `reasons` column
+    excluded: pl.DataFrame  # the source text as given, with ROW and a `reasons` column (RAW_LINE: a line that is no record)
     queries: pl.DataFrame
+    ignored_columns: tuple[str, ...] = ()  # the file's columns not read (not in the contract, not mapped)
 
     @property
     def accounting(self) -> dict[str, int]:
@@ -85,9 +87,11 @@ class ValidationResult:
 
 def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary, *, run_date: date | None = None) -> ValidationResult:
     """Read and validate every configured source of the trial; a date after ``run_date`` (today
-    by default) is queried."""
+    by default) is queried, and so is a likely personal identifier in free text (validators/privacy.py)."""
     run_date = run_date or date.today()
     result = ValidationResult()
+    identifier_patterns = read_patterns(config.free_text_patterns_path)
+    names = read_names(config.names_path)
     # Subjects come first: every other source is checked against the clean subjects.
     known_subjects: pl.DataFrame | None = None
     for name in SOURCE_ORDER:
@@ -103,8 +107,23 @@ def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary, *, run_date
                 pl.col("enrolment_date").alias("_enrolment_date"),
                 pl.lit(True).alias("_subject_known"),
             )
+        if name in FREE_TEXT_COLUMNS:
+            findings = scan_free_text(
+                source_result.records, source=name, file=raw.path.name, patterns=identifier_patterns, names=names
+            )
+            source_result = _with_more_queries(source_result, findings)
         result.sources[name] = source_result
     return result
+
+
+def _with_more_queries(result: SourceResult, queries: pl.DataFrame) -> SourceResult:
+    """The source's result with queries raised after validation; a record they name is counted
+    with queries, no longer clean."""
+    if queries.is_empty():
+        return result
+    queries = pl.concat([result.queries, queries])
+    queried = int(result.records[ROW].is_in(queries["row"].unique().implode()).sum())
+    return replace(result, queries=queries, queried=queried)
 
 
 def validate_source(
@@ -118,6 +137,7 @@ def validate_source(
     """Validate one source read by ``read_source`` (``subjects``: the clean subjects, for the other sources)."""
     agent_ids = [agent.id for agent in agents]
     enriched, reasons = parse_source(raw.name, raw.frame)
+    reasons = pl.concat([reasons, raw.reasons.cast(REASON_SCHEMA)])  # text that looks read in the wrong encoding
     if run_date is not None:
         reasons = pl.concat([reasons, dates_after_run(raw.name, enriched, run_date)])
     enriched = enrich(raw.name, enriched, agents=agents, dictionary=dictionary, subjects=subjects)
@@ -132,7 +152,7 @@ def validate_source(
     records = enriched.filter(~pl.col(ROW).is_in(excluded_rows.implode())) if excluded_rows.len() else enriched
     del enriched
     # Values that failed a column-level check (and dates after the run) are read as missing.
-    column_failures = reasons.filter(~pl.col("check").is_in(list(FRAME_CHECKS) + ["parse", "field_uniqueness"]))
+    column_failures = reasons.filter(~pl.col("check").is_in(list(FRAME_CHECKS) + ["parse", "field_uniqueness", TEXT_ENCODING]))
     records = null_failed_values(records, column_failures.select(ROW, "field"))
     if raw.name == "adverse_events" and dictionary is not None:
         # The coded term as the dictionary spells it (case and spacing differences are not
@@ -153,15 +173,21 @@ def validate_source(
     )
     excluded = raw.frame.join(reason_text, on=ROW, how="inner", maintain_order="left")
     queries = _queries(raw, reasons)
+    if raw.malformed.height:
+        # Lines that are no record: excluded as given, each with its query.
+        lines = raw.malformed.select(ROW, RAW_LINE, pl.col("problem").alias("reasons"))
+        excluded = pl.concat([excluded, lines], how="diagonal_relaxed").sort(ROW)
+        queries = pl.concat([queries, _malformed_queries(raw)]).sort("row", maintain_order=True)
     return SourceResult(
         name=raw.name,
         path=raw.path,
         sha256=raw.sha256,
-        rows_in=raw.frame.height,
+        rows_in=raw.frame.height + raw.malformed.height,
         records=records,
         queried=queried,
         excluded=excluded,
         queries=queries,
+        ignored_columns=raw.ignored_columns,
     )
 
 
@@ -305,6 +331,32 @@ def _queries(raw: RawSource, reasons: pl.DataFrame) -> pl.DataFrame:
                 "effect": "excluded" if reason["effect"] == "exclude" else "counted",
                 "reading": reason["reading"],
                 "fix": fix_for(reason["check"]),
+            }
+        )
+    return pl.DataFrame(records, schema=QUERY_SCHEMA)
+
+
+def _malformed_queries(raw: RawSource) -> pl.DataFrame:
+    """One query per line that is no record, with the fix for what is wrong with it (validators/read.py)."""
+    reading = RUN_CHECKS[ROW_FORMAT].consequence.reading
+    records = []
+    for line in raw.malformed.iter_rows(named=True):
+        identity = json.dumps([raw.name, line[ROW], ROW_FORMAT, line["field"] or ""])
+        records.append(
+            {
+                "query_id": "Q-" + hashlib.sha256(identity.encode()).hexdigest()[:10],
+                "source": raw.name,
+                "file": raw.path.name,
+                "row": line[ROW],
+                "record_key": None,
+                "subject_id": None,
+                "field": line["field"],
+                "value": line["value"],
+                "check": ROW_FORMAT,
+                "problem": line["problem"],
+                "effect": "excluded",
+                "reading": reading,
+                "fix": line["fix"],
             }
         )
     return pl.DataFrame(records, schema=QUERY_SCHEMA)
