@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from reports.free_text import OpenReportText
 from reports.plots import boundary_chart, cumulative_incidence_chart
 from safetydb.export import read_tables
 from trial.config import TrialConfig
@@ -91,6 +92,13 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
     n_treated = _denominator(tables["t_overview"]) or 0
     population = f"Data cut {cut_date}. Safety population: N = {n_treated} treated subjects (at least one dose)."
     on_cut = f"{population} Window: {windows['teae']}."
+    free_text = OpenReportText.for_trial(config)
+    omitted = f" {free_text.note}" if free_text.note else ""
+    tables["t_soc_term"] = free_text.column(tables["t_soc_term"], "term")
+    tables["t_acute_late"] = free_text.column(tables["t_acute_late"], "term")
+    tables["t_attribution"] = free_text.column(tables["t_attribution"], "term")
+    tables["t_sae_listing"] = free_text.column(tables["t_sae_listing"], "ae_term", coded="ctcae_term")
+    tables["t_deaths"] = free_text.joined_column(tables["t_deaths"], "fatal_events", separator="; ")
 
     rules = []
     for rule in flags["rules"]:
@@ -99,7 +107,8 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
             chart = boundary_chart(rule["path"], rule["boundary_curve"], title=rule["title"])
         # Qualifying events whose grade was set by a conservative reading, not as reported.
         read_events = [e["ae_id"] for e in rule["qualifying_events"] if e.get("grade_reported") != e["grade"]]
-        rules.append(rule | {"chart": chart, "conservative_events": read_events})
+        qualifying = [free_text.event(event) for event in rule["qualifying_events"]]
+        rules.append(rule | {"chart": chart, "conservative_events": read_events, "qualifying_events": qualifying})
 
     grade_columns = {f"worst_grade_{g}": f"G{g}" for g in range(1, 6)}
     shown = [
@@ -108,18 +117,18 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
         _table(tables["t_aesi"], "t_aesi", "Adverse events of special interest", on_cut,
                {"label": "AESI", "subjects": "Subjects", "percent": "%", "grade_3_plus": "Grade ≥3", "grade_5": "Grade 5", "events": "Events", "median_first_onset_day": "Median day of first onset"}),
         _table(tables["t_soc_term"], "t_soc_term", "TEAEs by system organ class, term and worst grade",
-               on_cut + " A subject counts once per row, at the worst grade. \"Other, specify\" events are listed under their specified text.",
+               on_cut + " A subject counts once per row, at the worst grade. \"Other, specify\" events are listed under their specified text." + omitted,
                {"meddra_soc": "SOC", "term": "Term", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": "G≥3"}),
         _table(tables["t_acute_late"], "t_acute_late", "Acute and late toxicity",
                f"Data cut {cut_date}. Windows: {windows['acute']}; {windows['late']}. Denominators: acute, all treated subjects; "
-               "late, treated subjects alive and followed beyond the acute window (subjects at risk).",
+               "late, treated subjects alive and followed beyond the acute window (subjects at risk)." + omitted,
                {"phase": "Phase", "term": "Term", "subjects": "Subjects", "denominator": "N at risk", "percent": "%", "grade_3_plus": "G≥3", "related_subjects": "Related", "related_grade_3_plus": "Related G≥3"}),
         _table(tables["t_by_cycle"], "t_by_cycle", "TEAEs by treatment cycle (onset cycle, worst grade in the cycle)",
                f"Data cut {cut_date}. Cycles: {windows['cycles']}. Denominator per cycle: subjects on treatment in that cycle; "
                "events after the last dose are in the after-treatment row.",
                {"cycle_label": "Cycle", "denominator": "N on treatment", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": "G≥3", "related_subjects": "Related", "first_onset_subjects": "First TEAE"}),
         _table(tables["t_attribution"], "t_attribution", "Treatment-related TEAEs by agent",
-               on_cut + " Not assessed: attribution missing or invalid in the source, counted as related (queried).",
+               on_cut + " Not assessed: attribution missing or invalid in the source, counted as related (queried)." + omitted,
                {"agent": "Agent", "term": "Term", "subjects": "Subjects", "percent": "%", "grade_3_plus": "G≥3", "events_possible": "Possible", "events_probable": "Probable", "events_definite": "Definite", "events_not_assessed": "Not assessed"}),
         _table(tables["t_lab_shift"].with_columns(pl.col("baseline_grade").cast(pl.String).fill_null("missing")), "t_lab_shift",
                "Laboratory shift: baseline CTCAE grade against the worst on-treatment grade",
@@ -128,9 +137,9 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
                {"test_code": "Test", "ctcae_term": "CTCAE term", "baseline_grade": "Baseline grade", "subjects": "Subjects"} | {f"worst_grade_{g}": f"Worst {g}" for g in range(5)} | {"denominator": "N"}),
         _table(tables["t_exposure"], "t_exposure", "Exposure", f"{population} Per agent: subjects who received it.",
                {"agent": "Agent", "subjects_dosed": "Subjects dosed", "median_days_on_treatment": "Median days", "subjects_reduced": "Reduced", "subjects_held": "Held", "subjects_discontinued": "Discontinued"}),
-        _table(tables["t_sae_listing"], "t_sae_listing", "Listing of serious adverse events", f"Data cut {cut_date}. All serious AEs with onset by the cut, treatment-emergent or not.",
+        _table(tables["t_sae_listing"], "t_sae_listing", "Listing of serious adverse events", f"Data cut {cut_date}. All serious AEs with onset by the cut, treatment-emergent or not.{omitted}",
                {"subject_id": "Subject", "ae_id": "AE", "ae_term": "Term", "grade": "Grade", "onset_date": "Onset", "cycle": "Cycle", "outcome": "Outcome", "serious_criteria": "Criteria", "attribution": "Attribution"}),
-        _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"{population} Deaths by the cut, any cause.",
+        _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"{population} Deaths by the cut, any cause.{omitted}",
                {"subject_id": "Subject", "death_date": "Date", "study_day": "Study day", "death_cause": "Cause", "fatal_events": "Fatal AE", "treatment_related": "Treatment-related"}),
     ]
     incidence = tables["t_cumulative_incidence"].with_columns(
@@ -151,12 +160,14 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
         tables["cumulative_incidence_curves"].to_dicts(), "Cumulative incidence of toxicity from the first dose"
     )
     expedited = pl.read_parquet(out_dir / "tables" / "expedited_reports.parquet")
+    expedited = free_text.within(expedited, "expectedness_reason", texts=["other_specify", "ctcae_term"])
+    expedited = free_text.column(expedited, "ctcae_term")
     shown.insert(
         0,
         _table(expedited.filter(pl.col("susar")), "expedited_reports", "Expedited reports: SUSAR clocks",
                f"Data cut {cut_date}. Serious AEs suspected for an agent and unexpected against that agent's reference safety information. "
                f"Day 0 = sponsor awareness; due in {expedited_rules.fatal_or_life_threatening_days} days if fatal or life-threatening, "
-               f"else {expedited_rules.other_days}.",
+               f"else {expedited_rules.other_days}.{omitted}",
                {"subject_id": "Subject", "ae_id": "AE", "ctcae_term": "CTCAE term", "grade": "Grade", "suspected_for": "Suspected for", "unexpected_for": "Unexpected for", "expectedness_reason": "Why unexpected", "awareness_date": "Aware", "due_date": "Due", "reported_date": "Submitted", "status": "Clock"}),
     )
     accounting = [
@@ -172,13 +183,47 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
         "stopping": flags["stopping"],
         "reporting": flags["reporting"],
         "excluded_records": flags["excluded_records"],
+        "data_quality": flags.get("data_quality"),
+        "changes": changes_context(out_dir, free_text),
         "rules": rules,
-        "expedited_flags": flags["expedited"],
+        "expedited_flags": [free_text.event(flag) for flag in flags["expedited"]],
         "tables": shown,
         "charts": {"t_cumulative_incidence": incidence_chart},
         "accounting": accounting,
         "queries": pl.scan_csv(out_dir / "queries.csv", infer_schema=False).select(pl.len()).collect().item(),
         "n_treated": n_treated,
+        "free_text_note": free_text.note,
+    }
+
+
+# The AE changes a committee reads in the report; the others are counted there and listed in changes.json.
+NOTABLE_CHANGES = ("became serious", "grade upgraded", "removed")
+CHANGE_SUMMARY = {
+    "new_aes": "New AEs", "new_serious_aes": "New serious", "new_grade_3_or_more": "New grade ≥3",
+    "grade_upgrades": "Grade upgrades", "grade_downgrades": "Grade downgrades", "resolved": "Resolved",
+    "changed": "Other changes", "removed_aes": "Removed", "new_deaths": "New deaths", "rule_status_changes": "Rule status changes",
+}
+
+
+def changes_context(out_dir: Path, free_text: OpenReportText) -> dict:
+    """What changed since the previous cut (changes.json, from safetydb.diff): the counts, the
+    rule status changes, new deaths, new serious or grade >= 3 AEs and the notable changes."""
+    changes = json.loads((out_dir / "changes.json").read_text(encoding="utf-8"))
+    if not changes.get("from"):
+        return {"from": None}
+    rows = [row | {"ctcae_term": free_text.text(row["ctcae_term"])} for row in changes["ae_changes"]]
+    notable = [
+        row for row in rows
+        if row["change"] in NOTABLE_CHANGES
+        or (row["change"] == "new" and (row["serious"] == "Y" or (row["grade"] or 0) >= 3))
+    ]
+    return {
+        "from": changes["from"],
+        "summary": [(CHANGE_SUMMARY[key], count) for key, count in changes["summary"].items()],
+        "rule_changes": changes["rule_changes"],
+        "new_deaths": [row | {"fatal_events": free_text.text(row["fatal_events"])} for row in changes["new_deaths"]],
+        "notable": notable,
+        "other": len(rows) - len(notable),
     }
 
 

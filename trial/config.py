@@ -7,6 +7,7 @@ file, the key, the problem and the fix (``InputError``). Documented key by key i
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import tomllib
 from dataclasses import dataclass
@@ -19,8 +20,11 @@ from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ctcae.attribution import DEFAULT_RELATED_LEVELS, validate_related_levels
+from ctcae.home import data_path
 from trial.errors import InputError
 SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
+# The identifier patterns toxwatch ships, under its data folder (ctcae/home.py).
+SHIPPED_IDENTIFIER_PATTERNS = ("privacy", "identifier_patterns.csv")
 
 
 class _Strict(BaseModel):
@@ -84,6 +88,15 @@ class Reconciliation(_Strict):
     )
 
 
+class DataQuality(_Strict):
+    """Checks of a delivery against the previous cut's."""
+
+    source_shrink_ratio: float = Field(
+        0.5, gt=0, le=1,
+        description="a source whose rows fall below this fraction of the previous cut's is flagged (a trial's data only grows)",
+    )
+
+
 class Attribution(_Strict):
     related_levels: list[str] = Field(default_factory=lambda: list(DEFAULT_RELATED_LEVELS))
 
@@ -99,6 +112,24 @@ class Source(_Strict):
     columns: dict[str, str] = Field(
         default_factory=dict, description="canonical column name -> name in the file"
     )
+    encoding: str | None = Field(
+        None, description="text encoding of a CSV file (e.g. \"gb18030\", \"latin-1\"); default: UTF-8, or GB18030 when detected"
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            name = codecs.lookup(value).name
+            # Lines, commas and quotes are found byte by byte, so they must be the ASCII bytes.
+            ascii_compatible = b',"\r\nAz09'.decode(name, errors="replace") == ',"\r\nAz09'
+        except LookupError:
+            raise ValueError(f'unknown text encoding {value!r} (e.g. "utf-8", "gb18030", "latin-1")') from None
+        if not ascii_compatible:
+            raise ValueError(f"encoding {value!r} is not ASCII-compatible (UTF-16 and UTF-32 are not read); export the file as UTF-8")
+        return value
 
 
 class Sources(_Strict):
@@ -341,6 +372,39 @@ class Schedule(_Strict):
         return [next(runs) for _ in range(count)]
 
 
+class Privacy(_Strict):
+    """Personal identifiers: columns never read, free text scanned, free text in the open report."""
+
+    identifier_columns: list[str] = Field(
+        default_factory=list,
+        description="columns of the source files that hold personal identifiers (name, date of birth, ID number); "
+        "never read, and named as dropped in the manifest",
+    )
+    free_text_patterns: str | None = Field(
+        None,
+        description="CSV of the identifier patterns the free-text scan uses, relative to the config; "
+        "default: the patterns toxwatch ships (data/privacy/identifier_patterns.csv)",
+    )
+    names_file: str | None = Field(
+        None, description="text file of names to flag in free text, one a line, relative to the config"
+    )
+    # Off by default: the open report goes to every DSMB member and open-session attendee, and
+    # free text is where identifiers slip in; the CTCAE term and grade carry the clinical content.
+    open_report_free_text: bool = Field(
+        False, strict=True, description="print the free text (verbatim term, \"Other, specify\" text) in the open DSMB report"
+    )
+
+    @field_validator("identifier_columns")
+    @classmethod
+    def _named_once(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name.strip():
+                raise ValueError("a column name must not be empty")
+            if value.count(name) > 1:
+                raise ValueError(f"column {name!r} is listed twice")
+        return value
+
+
 class TrialConfigModel(_Strict):
     trial: TrialSection
     agents: list[Agent] = Field(min_length=1)
@@ -348,11 +412,13 @@ class TrialConfigModel(_Strict):
     cycles: Cycles = Cycles()
     attribution: Attribution = Attribution()
     reconciliation: Reconciliation = Reconciliation()
+    data_quality: DataQuality = DataQuality()
     sources: Sources
     aesi: dict[str, AesiSet] = Field(default_factory=dict)
     stopping_rules: list[StoppingRule] = Field(default_factory=list)
     expedited: Expedited = Expedited()
     schedules: list[Schedule] = Field(default_factory=list)
+    privacy: Privacy = Privacy()
 
 
 @dataclass(frozen=True)
@@ -392,6 +458,18 @@ class TrialConfig:
     def output_root(self) -> Path:
         return self.folder / self.model.trial.output_dir
 
+    @property
+    def free_text_patterns_path(self) -> Path:
+        """The identifier patterns of the free-text scan: the trial's own file, or the ones toxwatch ships."""
+        configured = self.model.privacy.free_text_patterns
+        return data_path(*SHIPPED_IDENTIFIER_PATTERNS) if configured is None else self.folder / configured
+
+    @property
+    def names_path(self) -> Path | None:
+        """The trial's list of names to flag in free text; None when it has none."""
+        configured = self.model.privacy.names_file
+        return None if configured is None else self.folder / configured
+
 
 def load_trial_config(path: Path | str) -> TrialConfig:
     """Read and validate a trial configuration; raise ``InputError`` on the first problem."""
@@ -408,6 +486,7 @@ def load_trial_config(path: Path | str) -> TrialConfig:
     except ValidationError as error:
         raise _as_input_error(path, error) from None
     _check_references(path, model)
+    _check_privacy(path, model)
     return TrialConfig(path=path.resolve(), model=model, sha256=hashlib.sha256(raw).hexdigest())
 
 
@@ -457,6 +536,27 @@ def _check_references(path: Path, model: TrialConfigModel) -> None:
                     f"{key}[{position}]",
                     f"specify is given but {entry.term!r} is not an \"<SOC> - Other, specify\" term",
                     "drop specify, or give the \"<SOC> - Other, specify\" term the text belongs to",
+                )
+
+
+def _check_privacy(path: Path, model: TrialConfigModel) -> None:
+    """The privacy files exist, and no identifier column is one a source reads."""
+    privacy = model.privacy
+    for key in ("free_text_patterns", "names_file"):
+        relative = getattr(privacy, key)
+        if relative is not None and not (path.parent / relative).is_file():
+            raise InputError(path, f"privacy.{key}", f"file {relative!r} not found (paths are relative to the config)", "correct the path, or remove the key")
+    for name in Sources.model_fields:
+        source = getattr(model.sources, name)
+        if source is None:
+            continue
+        for canonical, column in source.columns.items():
+            if column in privacy.identifier_columns:
+                raise InputError(
+                    path,
+                    "privacy.identifier_columns",
+                    f"column {column!r} is an identifier, but [sources.{name}].columns reads it as {canonical!r}",
+                    "map the canonical column to a column without personal identifiers, or remove it from identifier_columns",
                 )
 
 
