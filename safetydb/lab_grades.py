@@ -20,7 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from ctcae.baseline import baseline_as_normal
-from ctcae.criteria import supported_versions
+from ctcae.criteria import lab_test_catalogue, normalise_unit, supported_versions
 from ctcae.grade_frame import grade_frame
 from ctcae.grade_value import grade_blood_pressure
 
@@ -33,9 +33,10 @@ VITAL_GRADE_COLUMNS = {
 
 
 def first_dose_dates(exposure: pl.DataFrame) -> pl.DataFrame:
-    """Each dosed subject's first dose date (a dose > 0): subject_id, _first_dose."""
+    """Each dosed subject's first dose date: subject_id, _first_dose. A dose counts as in
+    ``stg_exposure``: a record whose dose is missing is the planned dose given."""
     return (
-        exposure.filter(pl.col("dose_mg") > 0)
+        exposure.filter(pl.coalesce("dose_mg", "planned_dose_mg") > 0)
         .group_by("subject_id")
         .agg(pl.col("start_date").min().alias("_first_dose"))
     )
@@ -52,13 +53,18 @@ def derive_lab_grades(labs: pl.DataFrame, first_dose: pl.DataFrame | None, *, ve
         with_first_dose.filter((pl.col("collection_date") <= pl.col("_first_dose")) & pl.col("value").is_not_null())
         .sort("collection_date", ROW)
         .group_by("subject_id", "test_code")
-        .agg(pl.col(ROW).last().alias("_baseline_row"), pl.col("value").last().alias("baseline"))
+        .agg(
+            pl.col(ROW).last().alias("_baseline_row"),
+            pl.col("value").last().alias("baseline"),
+            pl.col("unit").last().alias("_baseline_unit"),
+        )
     )
     with_baseline = with_first_dose.join(baseline, on=["subject_id", "test_code"], how="left", maintain_order="left")
     with_baseline = with_baseline.with_columns(
         (pl.col(ROW) == pl.col("_baseline_row")).fill_null(False).alias("is_baseline"),
         pre_treatment.alias("_pre_treatment"),
-    ).drop("_baseline_row", "_first_dose")
+        baseline_in_result_unit(with_baseline).alias("baseline"),
+    ).drop("_baseline_row", "_first_dose", "_baseline_unit")
 
     if version not in supported_versions() or labs.is_empty():
         return with_baseline.drop("_pre_treatment").with_columns(
@@ -82,6 +88,37 @@ def derive_lab_grades(labs: pl.DataFrame, first_dose: pl.DataFrame | None, *, ve
         graded["grade"].cast(pl.Int64).alias("toxicity_grade"),
         graded["gradable"].alias("gradable"),
     )
+
+
+def baseline_in_result_unit(labs: pl.DataFrame) -> pl.Series:
+    """Each row's baseline (``baseline``, recorded in ``_baseline_unit``) in the row's own unit,
+    which the grader reads it in: converted through the catalogue's factors to the criterion unit
+    (``ctcae.criteria.lab_test_catalogue``); missing when either unit is not one the test accepts
+    (the row is then not gradable against baseline, never graded on a misread number)."""
+    catalogue = lab_test_catalogue()
+    factors = pl.DataFrame(
+        [(code, unit, factor) for code, test in catalogue.items() for unit, factor in test.unit_factors.items()],
+        schema={"test_code": pl.String, "_unit": pl.String, "_factor": pl.Float64},
+        orient="row",
+    )
+    units = pl.concat([labs["unit"], labs["_baseline_unit"]]).drop_nulls().unique()
+    spelling = pl.DataFrame({"_given": units, "_unit": [normalise_unit(unit) for unit in units]}, schema={"_given": pl.String, "_unit": pl.String})
+
+    def factor_of(unit_column: str, name: str) -> pl.DataFrame:
+        return (
+            labs.select("test_code", pl.col(unit_column).alias("_given"))
+            .join(spelling, on="_given", how="left", maintain_order="left")
+            .join(factors, on=["test_code", "_unit"], how="left", maintain_order="left")
+            .select(pl.col("_unit").alias(f"{name}_unit"), pl.col("_factor").alias(name))
+        )
+
+    frame = pl.concat([labs.select("baseline"), factor_of("unit", "_row"), factor_of("_baseline_unit", "_base")], how="horizontal")
+    return frame.select(
+        pl.when(pl.col("_row_unit").eq_missing(pl.col("_base_unit")))
+        .then(pl.col("baseline"))
+        .otherwise(pl.col("baseline") * pl.col("_base") / pl.col("_row"))
+        .alias("baseline")
+    ).to_series()
 
 
 def derive_vital_grades(vitals: pl.DataFrame, *, version: str) -> pl.DataFrame:

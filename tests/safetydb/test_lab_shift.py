@@ -160,7 +160,7 @@ def test_pre_treatment_results_are_graded_against_the_normal_range():
         },
         schema_overrides={"lln": pl.Float64},
     )
-    exposure = pl.DataFrame({"subject_id": ["A"], "start_date": [date(2025, 1, 10)], "dose_mg": [250.0]})
+    exposure = pl.DataFrame({"subject_id": ["A"], "start_date": [date(2025, 1, 10)], "dose_mg": [250.0], "planned_dose_mg": [250.0]})
     graded = derive_lab_grades(labs, first_dose_dates(exposure), version="5.0").sort("_row")
     assert graded["is_baseline"].to_list() == [row[5] for row in GRADED_BY_HAND]
     assert graded["baseline"].to_list() == [row[6] for row in GRADED_BY_HAND]
