@@ -28,13 +28,14 @@ from pathlib import Path
 import polars as pl
 
 from ctcae.terms import CtcaeDictionary, load_dictionary
+from safetydb.diff import diff_cuts
 from safetydb.export import write_csv, write_tables
 from safetydb.identity import LoadIdentity, load_identity, toolkit_version
 from safetydb.lab_grades import derive_lab_grades, derive_vital_grades, first_dose_dates
 from safetydb.models import build_cut_models, reconciliation_findings
 from safetydb.store import Load, SafetyStore, latest_date
 from signals.expedited import evaluate_expedited
-from signals.flags import assemble_flags, evaluate_rules_with_exclusions
+from signals.flags import assemble_flags, evaluate_rules_with_exclusions, source_shrinkage
 from trial.config import TrialConfig, load_trial_config
 from trial.errors import InputError
 from validators.validate import QUERY_SCHEMA, ValidationResult, reconciliation_queries, validate_trial
@@ -159,7 +160,7 @@ def load_sources(
                 excluded=result.excluded,
                 queries=result.queries,
                 accounting=result.accounting,
-                ignored_columns=getattr(result, "ignored_columns", ()),
+                ignored_columns=result.ignored_columns,
             )
             del result, records
     assert writer.load is not None
@@ -198,7 +199,7 @@ def _validate_only(
         accounting={name: result.accounting for name, result in validation.sources.items()},
         inputs={name: {"file": result.path.name, "sha256": result.sha256} for name, result in validation.sources.items()},
         queries=validation.queries.height,
-        ignored_columns={name: list(getattr(result, "ignored_columns", ())) for name, result in validation.sources.items()},
+        ignored_columns={name: list(result.ignored_columns) for name, result in validation.sources.items()},
         timings={"validate_s": round(validated - started, 3)},
     )
 
@@ -291,8 +292,11 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         write_csv(reports, out_dir / "tables" / "expedited_reports.csv")
         reconciliation = reconciliation_findings(store)
         validation_queries = store.load_queries(loaded.load_id)
-        store.record_flags(store.get_cut(loaded.cut_id), [r.to_dict() for r in results])
+        cut = store.get_cut(loaded.cut_id)
+        store.record_flags(cut, [r.to_dict() for r in results])
         history = {r.rule_id: _json_history(store.flag_history(config.id, r.rule_id).to_dicts()) for r in results}
+        previous = store.previous_cut(cut)
+        changes = diff_cuts(store, previous, cut) if previous is not None else None
     flags = assemble_flags(
         trial_id=config.id,
         cut_id=loaded.cut_id,
@@ -302,8 +306,16 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         excluded=excluded,
         reports=reports,
         history=history,
+        data_quality=source_shrinkage(
+            changes.sources if changes else None,
+            ratio=config.model.data_quality.source_shrink_ratio,
+            previous_cut=previous.cut_date.isoformat() if previous else None,
+        ),
     )
     (out_dir / "flags.json").write_text(json.dumps(flags, indent=2, default=str), encoding="utf-8")
+    # What changed since the trial's previous cut in the store; no previous cut: nothing to compare.
+    changed = changes.to_dict() if changes else {"from": None, "to": {"cut_id": loaded.cut_id, "cut_date": loaded.cut_date}}
+    (out_dir / "changes.json").write_text(json.dumps(changed, indent=2, default=str), encoding="utf-8")
     reconciled = write_queries(out_dir / "queries.csv", validation_queries, reconciliation)
     finished = time.perf_counter()
     return {
@@ -340,6 +352,7 @@ def write_manifest(
     """Write manifest.json last: it names every other file of the folder with its sha256, so a
     folder with a manifest is complete and can be checked."""
     out_dir = Path(loaded.out_dir)
+    identifiers = set(loaded.config.model.privacy.identifier_columns)
     manifest = {
         "toolkit": "toxwatch",
         "toolkit_version": toolkit_version(),
@@ -351,7 +364,18 @@ def write_manifest(
         "ctcae_dictionary": loaded.dictionary,
         "inputs": loaded.inputs,
         "row_accounting": loaded.accounting,
-        "columns_not_read": {name: columns for name, columns in loaded.ignored_columns.items() if columns},
+        # File columns outside the contract are never read or stored; those the config declares
+        # as identifiers ([privacy] identifier_columns) are named apart.
+        "identifier_columns_dropped": {
+            name: [column for column in columns if column in identifiers]
+            for name, columns in loaded.ignored_columns.items()
+            if any(column in identifiers for column in columns)
+        },
+        "columns_not_read": {
+            name: [column for column in columns if column not in identifiers]
+            for name, columns in loaded.ignored_columns.items()
+            if any(column not in identifiers for column in columns)
+        },
         "queries": {"validation": loaded.queries, "reconciliation": reconciliation_queries},
         "reports": [Path(p).name for p in reports],
         "timings_s": loaded.timings | (timings or {}),

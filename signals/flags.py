@@ -154,6 +154,28 @@ def exclusion_summary(excluded: pl.DataFrame, worst: dict[str, WorstCase]) -> di
     return {"adverse_events": count, "rules_changed_if_counted": changed, "statement": statement}
 
 
+def source_shrinkage(sources: pl.DataFrame | None, *, ratio: float, previous_cut: str | None = None) -> dict:
+    """A loud flag for each source whose rows fell below ``ratio`` of the previous cut's
+    (``sources``: source, rows_before, rows_after, from ``safetydb.diff``): a trial's data only
+    grows, so a sharp fall means an incomplete or wrong delivery, never fewer events."""
+    if sources is None:
+        return {"status": "OK", "previous_cut": None, "shrunk": [], "statement": "No previous cut to compare the delivery with."}
+    shrunk = [
+        row | {"statement": f"{row['source']}: {row['rows_after']} rows, the previous cut ({previous_cut}) had {row['rows_before']}"}
+        for row in sources.iter_rows(named=True)
+        if row["rows_before"] and (row["rows_after"] or 0) < ratio * row["rows_before"]
+    ]
+    if not shrunk:
+        return {"status": "OK", "previous_cut": previous_cut, "shrunk": [], "statement": f"No source shrank since the previous cut ({previous_cut})."}
+    return {
+        "status": "WARN",
+        "previous_cut": previous_cut,
+        "shrunk": shrunk,
+        "statement": "Incomplete delivery? " + "; ".join(row["statement"] for row in shrunk)
+        + ". Check the files delivered before reading the counts.",
+    }
+
+
 def assemble_flags(
     *,
     trial_id: str,
@@ -164,8 +186,10 @@ def assemble_flags(
     excluded: pl.DataFrame,
     reports: pl.DataFrame,
     history: dict[str, list[dict]],
+    data_quality: dict | None = None,
 ) -> dict:
-    """flags.json: the two headlines, the excluded records, each rule with its evidence."""
+    """flags.json: the two headlines, the excluded records, each rule with its evidence, and
+    the delivery's data-quality flags (``source_shrinkage``)."""
     return {
         "trial_id": trial_id,
         "cut_date": cut_date.isoformat(),
@@ -173,6 +197,7 @@ def assemble_flags(
         "stopping": stopping_status(results),
         "reporting": reporting_compliance(reports),
         "excluded_records": exclusion_summary(excluded, worst),
+        "data_quality": data_quality or source_shrinkage(None, ratio=1.0),
         "rules": [
             r.to_dict() | {"if_excluded_counted": worst[r.rule_id].to_dict(), "history": history.get(r.rule_id, [])}
             for r in results

@@ -1,4 +1,4 @@
--- grain: (source, source_row). Lab results and blood-pressure readings on treatment with their CTCAE grade (graded when the cut was stored), as the reconciliation checks read them.
+-- grain: (source, source_row). Lab results and blood-pressure readings on treatment with a CTCAE grade of 1 or more (graded when the cut was stored), as the reconciliation checks read them: both compare a value's grade with an AE grade (>= 1) or with value_grade_min (>= 1), so a grade 0 value never matters.
 WITH measured AS (
     -- Graded lab results and blood pressure readings as known at the cut, one row per source record.
     SELECT
@@ -19,7 +19,7 @@ WITH measured AS (
             'baseline ' || regexp_replace(CAST(l.baseline AS VARCHAR), '\.0$', '')
         ) AS reference
     FROM stg_labs AS l
-    WHERE l.gradable
+    WHERE l.gradable AND l.toxicity_grade >= 1
     UNION ALL
     SELECT
         'vitals' AS source,
@@ -35,7 +35,7 @@ WITH measured AS (
         '' AS reference
     FROM vitals AS v
     JOIN stg_subjects AS s USING (subject_id)
-    WHERE v.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND v.measure_date <= $cut_date AND v.gradable
+    WHERE v.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND v.measure_date <= $cut_date AND v.gradable AND v.toxicity_grade >= 1
 )
 -- On treatment as in t_lab_shift: after the first dose, no later than the TEAE window after the last dose.
 SELECT m.*

@@ -185,3 +185,27 @@ def test_a_store_of_an_older_layout_is_refused_with_instructions_and_left_as_it_
 
 def discard_folder(loaded) -> None:
     flows.stages.discard(loaded)
+
+
+@pytest.mark.slow  # a load and a whole review: about 3 s
+def test_identifier_columns_are_dropped_and_named_in_the_manifest(tmp_path):
+    """subjects.csv carries patient_name and date_of_birth (declared identifiers) and a nurse
+    column (not declared): none is stored; the manifest names the first two as identifiers
+    dropped and the third as a column not read."""
+    config = make_mini_trial(tmp_path / "trial")
+    config.write_text(config.read_text() + '\n[privacy]\nidentifier_columns = ["patient_name", "date_of_birth"]\n')
+    subjects = config.parent / "subjects.csv"
+    lines = subjects.read_text().splitlines()
+    lines = [lines[0] + ",patient_name,date_of_birth,nurse"] + [line + ",Wang Wei,1970-03-02,Li" for line in lines[1:]]
+    subjects.write_text("\n".join(lines) + "\n")
+    loaded = ingest(config, out_root=tmp_path / "out")
+    analysis = analyse(loaded)
+    write_manifest(loaded, reports=[], reconciliation_queries=analysis["reconciliation_queries"])
+    manifest = json.loads((publish(loaded) / "manifest.json").read_text())
+    assert manifest["identifier_columns_dropped"] == {"subjects": ["patient_name", "date_of_birth"]}
+    assert manifest["columns_not_read"] == {"subjects": ["nurse"]}
+    columns = [row[0] for row in stored(loaded.database_path, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'subjects'")]
+    assert not {"patient_name", "date_of_birth", "nurse"} & set(columns)
+    with duckdb.connect(loaded.database_path, read_only=True) as connection:
+        everything = connection.execute("SELECT string_agg(record_json, '') FROM quarantine").fetchone()[0] or ""
+    assert "Wang Wei" not in everything

@@ -81,31 +81,31 @@ def test_every_frame_check_is_declared_once_with_its_text():
 # The layout of the source tables as sql/schema.sql wrote it (store layout 2), by hand.
 STORE_LAYOUT = {
     "subjects": {
-        "cut_id": "VARCHAR", "subject_id": "VARCHAR", "site_id": "VARCHAR", "arm": "VARCHAR", "sex": "VARCHAR",
+        "load_id": "VARCHAR", "subject_id": "VARCHAR", "site_id": "VARCHAR", "arm": "VARCHAR", "sex": "VARCHAR",
         "age": "INTEGER", "enrolment_date": "DATE", "recurrence_type": "VARCHAR", "prior_reirradiation": "VARCHAR",
         "end_of_treatment_date": "DATE", "end_of_treatment_reason": "VARCHAR", "last_contact_date": "DATE",
         "death_date": "DATE", "death_cause": "VARCHAR", "source_row": "BIGINT",
     },
     "exposure": {
-        "cut_id": "VARCHAR", "subject_id": "VARCHAR", "agent": "VARCHAR", "start_date": "DATE", "end_date": "DATE",
+        "load_id": "VARCHAR", "subject_id": "VARCHAR", "agent": "VARCHAR", "start_date": "DATE", "end_date": "DATE",
         "dose_mg": "DOUBLE", "planned_dose_mg": "DOUBLE", "route": "VARCHAR", "frequency": "VARCHAR",
         "adjustment": "VARCHAR", "adjustment_reason": "VARCHAR", "source_row": "BIGINT",
     },
     "adverse_events": {
-        "cut_id": "VARCHAR", "ae_id": "VARCHAR", "subject_id": "VARCHAR", "verbatim_term": "VARCHAR",
+        "load_id": "VARCHAR", "ae_id": "VARCHAR", "subject_id": "VARCHAR", "verbatim_term": "VARCHAR",
         "ctcae_term": "VARCHAR", "meddra_soc": "VARCHAR", "other_specify_term": "BOOLEAN", "other_specify": "VARCHAR",
         "grade": "INTEGER", "grade_reported": "INTEGER", "onset_date": "DATE", "resolution_date": "DATE",
         "serious": "VARCHAR", "serious_criteria": "VARCHAR", "outcome": "VARCHAR", "awareness_date": "DATE",
         "expedited_report_date": "DATE", "source_row": "BIGINT",
     },
     "labs": {
-        "cut_id": "VARCHAR", "subject_id": "VARCHAR", "collection_date": "DATE", "test_code": "VARCHAR",
+        "load_id": "VARCHAR", "subject_id": "VARCHAR", "collection_date": "DATE", "test_code": "VARCHAR",
         "value": "DOUBLE", "unit": "VARCHAR", "lln": "DOUBLE", "uln": "DOUBLE", "source_row": "BIGINT",
         "baseline": "DOUBLE", "is_baseline": "BOOLEAN", "toxicity_term": "VARCHAR", "toxicity_grade": "INTEGER",
         "gradable": "BOOLEAN",
     },
     "vitals": {
-        "cut_id": "VARCHAR", "subject_id": "VARCHAR", "measure_date": "DATE", "sbp_mmhg": "INTEGER",
+        "load_id": "VARCHAR", "subject_id": "VARCHAR", "measure_date": "DATE", "sbp_mmhg": "INTEGER",
         "dbp_mmhg": "INTEGER", "heart_rate_bpm": "INTEGER", "weight_kg": "DOUBLE", "source_row": "BIGINT",
         "toxicity_term": "VARCHAR", "toxicity_grade": "INTEGER", "gradable": "BOOLEAN",
     },
@@ -114,13 +114,13 @@ STORE_LAYOUT = {
 # result) or a conservative reading fills it (AE identifier, grade, seriousness, outcome; the
 # end of an exposure record). Layout 2 declared a subset of these; the rest always held.
 NOT_NULL = {
-    "subjects": {"cut_id", "subject_id"},
-    "exposure": {"cut_id", "subject_id", "agent", "start_date", "end_date"},
-    "adverse_events": {"cut_id", "ae_id", "subject_id", "ctcae_term", "meddra_soc", "grade", "onset_date", "serious", "outcome"},
-    "labs": {"cut_id", "subject_id", "collection_date", "test_code", "value"},
-    "vitals": {"cut_id", "subject_id", "measure_date"},
+    "subjects": {"load_id", "subject_id"},
+    "exposure": {"load_id", "subject_id", "agent", "start_date", "end_date"},
+    "adverse_events": {"load_id", "ae_id", "subject_id", "ctcae_term", "meddra_soc", "grade", "onset_date", "serious", "outcome"},
+    "labs": {"load_id", "subject_id", "collection_date", "test_code", "value"},
+    "vitals": {"load_id", "subject_id", "measure_date"},
 }
-PRIMARY_KEYS = {"subjects": ["cut_id", "subject_id"], "adverse_events": ["cut_id", "ae_id"]}
+PRIMARY_KEYS = {"subjects": ["load_id", "subject_id"], "adverse_events": ["load_id", "ae_id"]}
 
 
 def test_store_source_tables_are_the_models_columns_with_the_stores_own(tmp_path):
