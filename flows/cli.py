@@ -224,6 +224,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     loaded = ingest(args.config, cut_date=args.cut, out_root=args.out, store=False)
     try:
+        report = _render_query_report(loaded)  # before the manifest, which lists its files
         write_manifest(loaded)
         out_dir = publish(loaded)
     except BaseException:
@@ -235,7 +236,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{counts['counted_with_queries']} counted with queries + {counts['excluded']} excluded"
         )
     print(f"queries: {loaded.queries} -> {out_dir / 'queries.csv'}")
+    print(f"query report: {out_dir / report.name}")
     return EXIT_QUERIES if loaded.queries else EXIT_OK
+
+
+def _render_query_report(loaded) -> Path:
+    """The data manager's query report in the unpublished folder, this run's queries against
+    those of the trial's previous published run (the published folder of this same cut too)."""
+    import polars as pl
+
+    from reports.query_report import previous_queries, read_queries, render_query_report
+
+    out_dir, final_dir = Path(loaded.out_dir), Path(loaded.final_dir)
+    previous = previous_queries(final_dir.parent, out_dir.name)
+    if previous is not None:
+        # validate runs no cross-source check: a review's reconciliation queries are neither open nor resolved here.
+        previous = previous.filter(pl.col("file") != "(reconciliation)")
+    sites = loaded.subject_sites
+    subjects = pl.DataFrame({"subject_id": list(sites), "site_id": list(sites.values())}, schema={"subject_id": pl.String, "site_id": pl.String})
+    html, *_csv_files = render_query_report(
+        out_dir,
+        queries=read_queries(out_dir / "queries.csv"),
+        previous=previous,
+        subjects=subjects,
+        accounting=loaded.accounting,
+        trial_id=loaded.trial_id,
+        cut_date=loaded.cut_date,
+    )
+    return html
 
 
 def cmd_tables(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,14 +32,15 @@ from ctcae.terms import CtcaeDictionary, load_dictionary
 from safetydb.diff import diff_cuts
 from safetydb.export import write_csv, write_tables
 from safetydb.identity import LoadIdentity, load_identity, toolkit_version
-from safetydb.lab_grades import derive_lab_grades, derive_vital_grades, first_dose_dates
+from safetydb.lab_grades import derive_vital_grades, first_dose_dates, grade_labs, lab_baselines
 from safetydb.models import build_cut_models, reconciliation_findings
 from safetydb.store import Load, SafetyStore, latest_date
 from signals.expedited import evaluate_expedited
 from signals.flags import assemble_flags, evaluate_rules_with_exclusions, source_shrinkage
 from trial.config import TrialConfig, load_trial_config
 from trial.errors import InputError
-from validators.validate import QUERY_SCHEMA, ValidationResult, reconciliation_queries, validate_trial
+from validators.read import ROW
+from validators.validate import QUERY_SCHEMA, SourceResult, ValidationResult, iter_validated_sources, reconciliation_queries, validate_trial
 
 notes = logging.getLogger("toxwatch")
 # Beside OUT/<trial-id>/<cut-date>/: a run's unfinished folder, and a complete folder it moved
@@ -68,6 +70,8 @@ class LoadedCut:
     queries: int
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # subject_id -> site_id as in the subjects file, for the query report (a validation-only run).
+    subject_sites: dict[str, str | None] = field(default_factory=dict)
 
 
 def check_cut_after_first_enrolment(config: TrialConfig, first_enrolment: date | None, cut_date: date) -> None:
@@ -137,21 +141,44 @@ def ingest(
     )
 
 
+# A source file larger than this is read, validated and stored in pieces of about this size
+# (validators/validate.py iter_validated_sources), so that memory holds one piece, not the file.
+PIECE_BYTES = 32 * 1024 * 1024
+
+
 def load_sources(
     safety_store: SafetyStore, config: TrialConfig, dictionary: CtcaeDictionary, identity: LoadIdentity, run_date: date
 ) -> Load:
-    """Validate the sources, grade labs and vital signs, and store them as one load."""
+    """Validate the sources, grade labs and vital signs, and store them as one load, a source (or
+    a piece of a large one) at a time.
+
+    A lab result is graded against its subject's baseline, which may sit in any piece of the
+    file: lab pieces, validated but not yet graded, wait in scratch Parquet files beside the store
+    while the baselines of every piece are gathered (``lab_baselines``), then graded and stored
+    one piece at a time.
+    """
     version = config.model.trial.ctcae_version
-    validation = validate_trial(config, dictionary, run_date=run_date)
-    with safety_store.new_load(identity, run_date=run_date, agent_ids=config.agent_ids) as writer:
-        first_doses = None
-        for name in list(validation.sources):
-            result = validation.sources.pop(name)  # released once stored
+    checksums = {name: given["sha256"] for name, given in identity.inputs.items()}
+    pieces = iter_validated_sources(config, dictionary, run_date=run_date, piece_bytes=PIECE_BYTES, checksums=checksums)
+    with (
+        safety_store.new_load(identity, run_date=run_date, agent_ids=config.agent_ids) as writer,
+        tempfile.TemporaryDirectory(prefix=".toxwatch-load-", dir=safety_store.path.parent) as scratch,
+    ):
+        first_doses: list[pl.DataFrame] = []
+        first_dose: pl.DataFrame | None = None
+        baselines: list[pl.DataFrame] = []
+        lab_pieces: list[Path] = []
+        for name, result in pieces:
             records = result.records
             if name == "exposure":
-                first_doses = first_dose_dates(records)
+                first_doses.append(first_dose_dates(records))
             elif name == "labs":
-                records = derive_lab_grades(records, first_doses, version=version)
+                if first_dose is None and first_doses:
+                    first_dose = pl.concat(first_doses).group_by("subject_id").agg(pl.col("_first_dose").min())
+                baselines.append(lab_baselines(records, first_dose))
+                lab_pieces.append(Path(scratch) / f"labs-{len(lab_pieces)}.parquet")
+                records.write_parquet(lab_pieces[-1])
+                records = None
             elif name == "vitals":
                 records = derive_vital_grades(records, version=version)
             writer.add_source(
@@ -163,6 +190,9 @@ def load_sources(
                 ignored_columns=result.ignored_columns,
             )
             del result, records
+        baseline = lab_baselines(pl.concat(baselines), first_dose) if baselines else None
+        for path in lab_pieces:
+            writer.add_records("labs", grade_labs(pl.read_parquet(path), first_dose, baseline, version=version))
     assert writer.load is not None
     return writer.load
 
@@ -201,7 +231,20 @@ def _validate_only(
         queries=validation.queries.height,
         ignored_columns={name: list(result.ignored_columns) for name, result in validation.sources.items()},
         timings={"validate_s": round(validated - started, 3)},
+        subject_sites=_subject_sites(subjects),
     )
+
+
+def _subject_sites(subjects: SourceResult | None) -> dict[str, str | None]:
+    """Every subject of the subjects file with its site, counted or excluded; a subject listed
+    twice takes its first line's site."""
+    if subjects is None:
+        return {}
+    lines = [frame.select(ROW, "subject_id", "site_id") for frame in (subjects.records, subjects.excluded) if "site_id" in frame.columns]
+    if not lines:
+        return {}
+    listed = pl.concat(lines, how="vertical_relaxed").sort(ROW).filter(pl.col("subject_id").is_not_null())
+    return dict(listed.unique("subject_id", keep="first", maintain_order=True).select("subject_id", "site_id").iter_rows())
 
 
 def default_cut_date(validation: ValidationResult, *, run_date: date) -> date:

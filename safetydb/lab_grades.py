@@ -42,22 +42,39 @@ def first_dose_dates(exposure: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+BASELINE_COLUMNS = ("subject_id", "test_code", "collection_date", ROW, "value", "unit")
+
+
 def derive_lab_grades(labs: pl.DataFrame, first_dose: pl.DataFrame | None, *, version: str) -> pl.DataFrame:
     """Add baseline, is_baseline, toxicity_term, toxicity_grade and gradable to clean lab rows;
     ``first_dose`` is ``first_dose_dates`` of the exposure records (None: no subject dosed)."""
-    if first_dose is None:
-        first_dose = pl.DataFrame(schema={"subject_id": pl.String, "_first_dose": pl.Date})
-    with_first_dose = labs.join(first_dose, on="subject_id", how="left", maintain_order="left")
-    pre_treatment = pl.col("_first_dose").is_null() | (pl.col("collection_date") <= pl.col("_first_dose"))
-    baseline = (
-        with_first_dose.filter((pl.col("collection_date") <= pl.col("_first_dose")) & pl.col("value").is_not_null())
+    return grade_labs(labs, first_dose, lab_baselines(labs, first_dose), version=version)
+
+
+def lab_baselines(labs: pl.DataFrame, first_dose: pl.DataFrame | None) -> pl.DataFrame:
+    """Each subject's baseline per test (BASELINE_COLUMNS): the last result with a value on or
+    before the first dose. The baselines of a file's pieces, put together and passed through
+    here again, are the baselines of the whole file."""
+    first_dose = _first_dose_or_none(first_dose)
+    return (
+        labs.select(BASELINE_COLUMNS)
+        .join(first_dose, on="subject_id", how="inner")
+        .filter((pl.col("collection_date") <= pl.col("_first_dose")) & pl.col("value").is_not_null())
         .sort("collection_date", ROW)
         .group_by("subject_id", "test_code")
-        .agg(
-            pl.col(ROW).last().alias("_baseline_row"),
-            pl.col("value").last().alias("baseline"),
-            pl.col("unit").last().alias("_baseline_unit"),
-        )
+        .agg(pl.all().exclude("_first_dose").last())
+        .select(BASELINE_COLUMNS)
+    )
+
+
+def grade_labs(labs: pl.DataFrame, first_dose: pl.DataFrame | None, baselines: pl.DataFrame, *, version: str) -> pl.DataFrame:
+    """``derive_lab_grades`` with the baselines given (``lab_baselines`` of the whole file), so
+    that a file can be graded a piece at a time."""
+    with_first_dose = labs.join(_first_dose_or_none(first_dose), on="subject_id", how="left", maintain_order="left")
+    pre_treatment = pl.col("_first_dose").is_null() | (pl.col("collection_date") <= pl.col("_first_dose"))
+    baseline = baselines.select(
+        "subject_id", "test_code",
+        pl.col(ROW).alias("_baseline_row"), pl.col("value").alias("baseline"), pl.col("unit").alias("_baseline_unit"),
     )
     with_baseline = with_first_dose.join(baseline, on=["subject_id", "test_code"], how="left", maintain_order="left")
     with_baseline = with_baseline.with_columns(
@@ -88,6 +105,12 @@ def derive_lab_grades(labs: pl.DataFrame, first_dose: pl.DataFrame | None, *, ve
         graded["grade"].cast(pl.Int64).alias("toxicity_grade"),
         graded["gradable"].alias("gradable"),
     )
+
+
+def _first_dose_or_none(first_dose: pl.DataFrame | None) -> pl.DataFrame:
+    if first_dose is None:
+        return pl.DataFrame(schema={"subject_id": pl.String, "_first_dose": pl.Date})
+    return first_dose
 
 
 def baseline_in_result_unit(labs: pl.DataFrame) -> pl.Series:

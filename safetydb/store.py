@@ -32,7 +32,7 @@ from validators.checks import DATE_AFTER_RUN, field_consequence
 from validators.contract import source_columns
 from validators.readings import FILLED_BY_READINGS
 from validators.schemas import SCHEMAS
-from validators.validate import QUERY_SCHEMA
+from validators.validate import QUERY_SCHEMA, line_query_id
 
 SQL_DIR = Path(__file__).with_name("sql")
 STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution", "stg_labs")
@@ -75,6 +75,7 @@ PARAMETER = re.compile(r"\$([a-z_]+)")
 # the environment variable sets another bound.
 LOCK_WAIT_VARIABLE, LOCK_WAIT_SECONDS = "TOXWATCH_STORE_WAIT_SECONDS", 120.0
 notes = logging.getLogger("toxwatch")
+MEMORY_LIMIT = "1GB"
 SCHEMA_VERSION = 3  # the table layout (sql/schema.sql and source_table_ddl); a store with another layout is refused
 
 # The source tables are not written out in sql/schema.sql: each holds the source's own columns as
@@ -227,6 +228,9 @@ class SafetyStore:
         self.connection = _open(self.path)
         # Rows carry their source_row; no model relies on insertion order, so loads may run in parallel.
         self.connection.execute("SET preserve_insertion_order = false")
+        # DuckDB spills to disk (beside the store) beyond this, so that a large load or model
+        # does not take the machine's memory; the Polars side holds one piece of a source at a time.
+        self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         self._check_schema_version()
         self.connection.execute(read_model("schema"))
         for table in SOURCE_TABLES:
@@ -422,14 +426,16 @@ class LoadWriter:
         self,
         name: str,
         *,
-        records: pl.DataFrame,
+        records: pl.DataFrame | None,
         excluded: pl.DataFrame,
         queries: pl.DataFrame,
         accounting: dict[str, int],
         ignored_columns: tuple[str, ...] = (),
     ) -> None:
-        """Store one validated (and, for labs and vitals, graded) source."""
-        self._insert_records(name, records)
+        """Store one validated (and, for labs and vitals, graded) source, or one piece of it:
+        the pieces' row accounting adds up. ``records`` None: they come later (``add_records``)."""
+        if records is not None:
+            self.add_records(name, records)
         self._insert_excluded(name, excluded)
         if queries.height:
             positioned = queries.select(pl.int_range(self.queries, self.queries + queries.height, dtype=pl.Int64).alias("position"), pl.all())
@@ -437,8 +443,14 @@ class LoadWriter:
             self.queries += queries.height
             after_run = queries.filter(pl.col("check") == DATE_AFTER_RUN)["value"].str.to_date(strict=False).drop_nulls()
             self.dates_after_run += after_run.to_list()
-        self.accounting[name] = dict(accounting)
-        self.ignored_columns[name] = list(ignored_columns)
+        counts = self.accounting.setdefault(name, dict.fromkeys(accounting, 0))
+        for key, value in accounting.items():
+            counts[key] += value
+        self.ignored_columns.setdefault(name, list(ignored_columns))
+
+    def add_records(self, name: str, records: pl.DataFrame) -> None:
+        """Store counted records of a source (all of them, or a piece)."""
+        self._insert_records(name, records)
         latest = latest_date(records, self.run_date)
         if latest is not None:
             self.latest_dates.append(latest)
@@ -446,6 +458,7 @@ class LoadWriter:
             self.first_enrolment = records["enrolment_date"].min()
 
     def finish(self) -> None:
+        self._name_repeated_queries_by_line()
         identity = self.identity
         created_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
         load = Load(
@@ -492,6 +505,25 @@ class LoadWriter:
             },
         )
         self.load = load
+
+    def _name_repeated_queries_by_line(self) -> None:
+        """A query id is unique within a load. Validated in pieces, a key repeated in two pieces of
+        a file (rare: a duplicated lab or dose record far apart in a very large file) would give
+        two queries one id; the later ones are named by their line instead."""
+        repeated = self.connection.execute(
+            """
+            SELECT position, source, "row", "check", field FROM (
+                SELECT *, row_number() OVER (PARTITION BY query_id ORDER BY position) AS nth
+                FROM load_queries WHERE load_id = $load_id
+            ) WHERE nth > 1
+            """,
+            {"load_id": self.load_id},
+        ).fetchall()
+        for position, source, row, check, field_name in repeated:
+            self.connection.execute(
+                "UPDATE load_queries SET query_id = $query_id WHERE load_id = $load_id AND position = $position",
+                {"query_id": line_query_id(source, row, check, field_name), "load_id": self.load_id, "position": position},
+            )
 
     def _insert_records(self, table: str, frame: pl.DataFrame) -> None:
         staged = frame.rename({"_row": "source_row"})

@@ -20,7 +20,9 @@ from __future__ import annotations
 import codecs
 import hashlib
 import logging
+import mmap
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,14 +105,88 @@ def read_source(config: TrialConfig, name: str) -> RawSource | None:
             text = _Text(_read_parquet(path), [], "", True)
         except Exception as error:  # polars raises several error types for unreadable files
             raise InputError(path, None, f"cannot be read as parquet ({error})", "export it as parquet with a header row") from None
-        encoding = None
     else:
         data = path.read_bytes()
         sha256 = hashlib.sha256(data).hexdigest()
         text = _read_csv(data, path=path, source=name, declared=source.encoding)
         del data
-        encoding = text.encoding
+    return _raw_source(text, config=config, name=name, path=path, sha256=sha256)
 
+
+def read_source_chunks(config: TrialConfig, name: str, *, chunk_bytes: int, sha256: str | None = None) -> Iterator[RawSource]:
+    """A configured source in pieces of about ``chunk_bytes``, each with the file's own line
+    numbers, so that a large file is never held whole; ``sha256`` is the file's checksum when
+    already known.
+
+    A UTF-8 (or ASCII) CSV file in which no line holds an odd number of quotes (so no quoted
+    value runs over a line end, and no quote is left open) is cut at line ends. Any other file
+    is read whole, as one piece. A piece is read exactly as ``read_source`` reads a file (whole
+    by Polars, or line by line), with the file's header in front of it.
+    """
+    path = config.source_path(name)
+    if path is None:
+        return
+    source = getattr(config.model.sources, name)
+    file_format = source.format or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
+    declared_utf8 = source.encoding is None or encodings.codec_name(source.encoding) == encodings.UTF8
+    if file_format != "csv" or not declared_utf8 or not path.is_file() or path.stat().st_size <= chunk_bytes:
+        raw = read_source(config, name)
+        if raw is not None:
+            yield raw
+        return
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        header_end = data.find(b"\n")
+        if header_end == -1 or _a_line_opens_a_quote(data) or not _is_utf8(data):
+            raw = read_source(config, name)
+            if raw is not None:
+                yield raw
+            return
+        checksum = sha256 or _mapped_sha256(data)
+        header = data[: header_end + 1]
+        start, lines_before = header_end + 1, 1
+        while start < len(data):
+            end = _line_end_after(data, min(start + chunk_bytes, len(data)) - 1)
+            body = data[start:end]
+            # The piece's first line is its line 2 (after the header); in the file it is line lines_before + 1.
+            text = _read_csv(header + body, path=path, source=name, declared=source.encoding, shift=lines_before - 1)
+            yield _raw_source(text, config=config, name=name, path=path, sha256=checksum)
+            lines_before += body.count(b"\n")
+            start = end
+
+
+def _a_line_opens_a_quote(data: mmap.mmap) -> bool:
+    """Whether some line holds an odd number of quote characters, read 16 MB of lines at a time."""
+    start = 0
+    while start < len(data):
+        end = _line_end_after(data, min(start + (1 << 24), len(data)) - 1)
+        block = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+        quotes = np.flatnonzero(block == ord('"'))
+        if quotes.size:
+            line_of_quote = np.searchsorted(np.flatnonzero(block == ord("\n")), quotes)
+            if (np.bincount(line_of_quote) % 2).any():
+                return True
+        start = end
+    return False
+
+
+def _line_end_after(data: mmap.mmap, position: int) -> int:
+    """The position just after the first line end at or after ``position`` (the file's end if none)."""
+    found = data.find(b"\n", position)
+    return len(data) if found == -1 else found + 1
+
+
+def _mapped_sha256(data: mmap.mmap) -> str:
+    digest = hashlib.sha256()
+    for start in range(0, len(data), 1 << 24):
+        digest.update(data[start : start + (1 << 24)])
+    return digest.hexdigest()
+
+
+def _raw_source(text: _Text, *, config: TrialConfig, name: str, path: Path, sha256: str) -> RawSource:
+    """The file's text under the contract's names: mapped columns renamed, optional ones added
+    empty, the file's other columns set aside (named in ``ignored_columns``)."""
+    source = getattr(config.model.sources, name)
+    encoding = text.encoding or None
     columns = [column for column in text.frame.columns if column != ROW]
     renames = {source_name: canonical for canonical, source_name in source.columns.items()}
     missing_mapped = [name_ for name_ in renames if name_ not in columns]
@@ -172,17 +248,18 @@ def _as_text(lazy: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def _read_csv(data: bytes, *, path: Path, source: str, declared: str | None) -> _Text:
-    """A CSV file as text: whole when it can be, line by line when it must."""
+def _read_csv(data: bytes, *, path: Path, source: str, declared: str | None, shift: int = 0) -> _Text:
+    """A CSV file as text: whole when it can be, line by line when it must. ``shift``: lines of
+    the file before ``data``'s second line, less one (a piece of a file with its header in front)."""
     codec = encodings.codec_name(declared)
     ascii_only = data.isascii()
     if codec != encodings.UTF8 and not ascii_only:
         try:
             utf8 = data.decode(codec).encode(encodings.UTF8)
         except UnicodeDecodeError:
-            return _read_lines(data, codec=codec, path=path)
-        return _read_whole(utf8, encoding=codec, ascii_only=False) or _read_lines(data, codec=codec, path=path)
-    text = _read_whole(data, encoding=codec, ascii_only=ascii_only)
+            return _read_lines(data, codec=codec, path=path, shift=shift)
+        return _read_whole(utf8, encoding=codec, ascii_only=False, shift=shift) or _read_lines(data, codec=codec, path=path, shift=shift)
+    text = _read_whole(data, encoding=codec, ascii_only=ascii_only, shift=shift)
     if text is not None:
         return text
     if declared is None and not ascii_only and not _is_utf8(data) and encodings.reads_as_gb18030(data):
@@ -195,21 +272,21 @@ def _read_csv(data: bytes, *, path: Path, source: str, declared: str | None) -> 
         try:
             utf8 = data.decode(encodings.GB18030).encode(encodings.UTF8)
         except UnicodeDecodeError:  # a few lines are not GB18030 either: each is a query
-            return _read_lines(data, codec=encodings.GB18030, path=path)
-        return _read_whole(utf8, encoding=encodings.GB18030, ascii_only=False) or _read_lines(
-            data, codec=encodings.GB18030, path=path
+            return _read_lines(data, codec=encodings.GB18030, path=path, shift=shift)
+        return _read_whole(utf8, encoding=encodings.GB18030, ascii_only=False, shift=shift) or _read_lines(
+            data, codec=encodings.GB18030, path=path, shift=shift
         )
-    return _read_lines(data, codec=codec, path=path)
+    return _read_lines(data, codec=codec, path=path, shift=shift)
 
 
-def _is_utf8(data: bytes) -> bool:
-    if data.isascii():
-        return True
+def _is_utf8(data: bytes | mmap.mmap) -> bool:
+    """Whether the file is valid UTF-8, read 16 MB at a time (an ASCII piece is not decoded)."""
     decoder = codecs.getincrementaldecoder(encodings.UTF8)()
-    view = memoryview(data)
     try:
-        for start in range(0, len(data), 1 << 20):  # a megabyte at a time, so as not to hold the text
-            decoder.decode(view[start : start + (1 << 20)])
+        for start in range(0, len(data), 1 << 24):
+            piece = data[start : start + (1 << 24)]
+            if not (piece.isascii() and not decoder.getstate()[0]):
+                decoder.decode(piece)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
@@ -220,7 +297,7 @@ def _is_utf8(data: bytes) -> bool:
 _BYTES, _QUOTES, _BREAKS = "__toxwatch_bytes", "__toxwatch_quotes", "__toxwatch_breaks"
 
 
-def _read_whole(data: bytes, *, encoding: str, ascii_only: bool) -> _Text | None:
+def _read_whole(data: bytes, *, encoding: str, ascii_only: bool, shift: int = 0) -> _Text | None:
     """The file read by Polars in one go, or None when a line is no record or blank (so the
     file is read line by line). ``data`` is UTF-8."""
     if b"\r" in data:
@@ -258,7 +335,7 @@ def _read_whole(data: bytes, *, encoding: str, ascii_only: bool) -> _Text | None
         return None
     if not _every_byte_accounted_for(frame, data, header_end=header_end, columns=len(columns)):
         return None
-    rows = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True)
+    rows = pl.int_range(2 + shift, frame.height + 2 + shift, dtype=pl.Int64, eager=True)
     if has_quotes and frame[_BREAKS].sum():
         # _swallows_records, for every value
         swallows = pl.col(columns).str.contains("\n", literal=True) & (
@@ -298,7 +375,7 @@ _QUOTED = re.compile(r'"((?:[^"]|"")*+)"')
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
 
 
-def _read_lines(data: bytes, *, codec: str, path: Path) -> _Text:
+def _read_lines(data: bytes, *, codec: str, path: Path, shift: int = 0) -> _Text:
     """The file read line by line: the lines that are no record set apart, the rest read by Polars."""
     utf8, undecodable = _as_utf8(data, codec)
     lines = _physical_lines(utf8, path)
@@ -336,9 +413,9 @@ def _read_lines(data: bytes, *, codec: str, path: Path) -> _Text:
             continue
         fields, last = _record_at(text_of, index, odd_quote_lines, stops, width)
         if isinstance(fields, str):
-            malformed.append(_quote_problem(text_of(index), index, fields, header))
+            malformed.append(_quote_problem(text_of(index), index + shift, fields, header))
         elif len(fields) != width:
-            malformed.append(_field_count_problem(text_of(index), index, len(fields), width))
+            malformed.append(_field_count_problem(text_of(index), index + shift, len(fields), width))
         else:
             rewritten[index] = ",".join(_quote(value) for value in fields)
             inside[index + 1 : last + 1] = True
@@ -346,9 +423,9 @@ def _read_lines(data: bytes, *, codec: str, path: Path) -> _Text:
     plain = candidates & (quotes == 0) & ~inside
     wrong_width = np.flatnonzero(plain & (commas != width - 1))
     for index, line in zip(wrong_width, lines.gather(wrong_width).to_list()):
-        malformed.append(_field_count_problem(line, int(index), int(commas[index]) + 1, width))
+        malformed.append(_field_count_problem(line, int(index) + shift, int(commas[index]) + 1, width))
     for index, raw in undecodable.items():
-        malformed.append(_encoding_problem(raw, index, codec, header))
+        malformed.append(_encoding_problem(raw, index + shift, codec, header))
     malformed.sort(key=lambda line: line[ROW])
 
     is_start = plain & (commas == width - 1)
@@ -366,7 +443,7 @@ def _read_lines(data: bytes, *, codec: str, path: Path) -> _Text:
         raise InputError(path, None, f"cannot be read as csv ({error})", "export it as csv with a header row") from None
     if frame.height != starts.size:
         raise InputError(path, None, "cannot be read as csv (its records could not be told apart)", "export it as csv with a header row")
-    frame = frame.with_columns(pl.Series(ROW, starts + 1, dtype=pl.Int64))
+    frame = frame.with_columns(pl.Series(ROW, starts + 1 + shift, dtype=pl.Int64))
     return _Text(frame, malformed, codec, data.isascii())
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -22,7 +22,8 @@ from trial.config import Agent
 from validators.enrich import DETAIL_PREFIX, enrich
 from validators.parse import DATE_COLUMNS, REASON_SCHEMA, parse_source
 from validators.privacy import FREE_TEXT_COLUMNS, read_names, read_patterns, scan_free_text
-from validators.read import RAW_LINE, ROW, RawSource, read_source
+from validators import contract
+from validators.read import RAW_LINE, ROW, RawSource, read_source, read_source_chunks
 from validators.checks import DATE_AFTER_RUN, FRAME_CHECKS, ROW_FORMAT, RUN_CHECKS, TEXT_ENCODING, consequence_of, fix_for
 from validators.readings import null_failed_values, read_conservatively
 from validators.schemas import SCHEMAS
@@ -85,35 +86,62 @@ class ValidationResult:
         return pl.concat(frames) if frames else pl.DataFrame(schema=QUERY_SCHEMA)
 
 
+# Sources validated record by record (no column unique across the file): a large file of one of
+# these is read and validated in pieces (validators/read.py read_source_chunks).
+PIECEWISE_SOURCES = tuple(
+    name for name in SOURCE_ORDER if not any(column.unique for column in contract.source_columns(name))
+)
+
+
 def validate_trial(config: TrialConfig, dictionary: CtcaeDictionary, *, run_date: date | None = None) -> ValidationResult:
     """Read and validate every configured source of the trial; a date after ``run_date`` (today
     by default) is queried, and so is a likely personal identifier in free text (validators/privacy.py)."""
-    run_date = run_date or date.today()
     result = ValidationResult()
+    for name, piece in iter_validated_sources(config, dictionary, run_date=run_date):
+        result.sources[name] = piece
+    return result
+
+
+def iter_validated_sources(
+    config: TrialConfig,
+    dictionary: CtcaeDictionary,
+    *,
+    run_date: date | None = None,
+    piece_bytes: int | None = None,
+    checksums: dict[str, str] | None = None,
+) -> Iterator[tuple[str, SourceResult]]:
+    """Each source validated, in SOURCE_ORDER, as (name, result). With ``piece_bytes``, a file
+    of a PIECEWISE_SOURCES source larger than that comes as several results, one per piece of
+    the file (their rows in are the file's rows in, added up), so that no large file is held
+    whole; ``checksums`` (source -> sha256) spares hashing a file again."""
+    run_date = run_date or date.today()
     identifier_patterns = read_patterns(config.free_text_patterns_path)
     names = read_names(config.names_path)
     # Subjects come first: every other source is checked against the clean subjects.
     known_subjects: pl.DataFrame | None = None
     for name in SOURCE_ORDER:
-        raw = read_source(config, name)
-        if raw is None:
-            continue
-        source_result = validate_source(
-            raw, agents=config.model.agents, dictionary=dictionary, subjects=known_subjects, run_date=run_date
-        )
-        if name == "subjects":
-            known_subjects = source_result.records.select(
-                "subject_id",
-                pl.col("enrolment_date").alias("_enrolment_date"),
-                pl.lit(True).alias("_subject_known"),
+        if piece_bytes is not None and name in PIECEWISE_SOURCES:
+            raws = read_source_chunks(config, name, chunk_bytes=piece_bytes, sha256=(checksums or {}).get(name))
+        else:
+            raw = read_source(config, name)
+            raws = iter(() if raw is None else (raw,))
+        for raw in raws:
+            source_result = validate_source(
+                raw, agents=config.model.agents, dictionary=dictionary, subjects=known_subjects, run_date=run_date
             )
-        if name in FREE_TEXT_COLUMNS:
-            findings = scan_free_text(
-                source_result.records, source=name, file=raw.path.name, patterns=identifier_patterns, names=names
-            )
-            source_result = _with_more_queries(source_result, findings)
-        result.sources[name] = source_result
-    return result
+            del raw
+            if name == "subjects":
+                known_subjects = source_result.records.select(
+                    "subject_id",
+                    pl.col("enrolment_date").alias("_enrolment_date"),
+                    pl.lit(True).alias("_subject_known"),
+                )
+            if name in FREE_TEXT_COLUMNS:
+                findings = scan_free_text(
+                    source_result.records, source=name, file=source_result.path.name, patterns=identifier_patterns, names=names
+                )
+                source_result = _with_more_queries(source_result, findings)
+            yield name, source_result
 
 
 def _with_more_queries(result: SourceResult, queries: pl.DataFrame) -> SourceResult:
@@ -311,14 +339,13 @@ def _queries(raw: RawSource, reasons: pl.DataFrame) -> pl.DataFrame:
         ROW,
         pl.concat_str([pl.col(key).fill_null("?") for key in keys], separator="/").alias("record_key"),
         pl.col("subject_id"),
-    )
+    ).with_columns(pl.col(ROW).rank("ordinal").over("record_key").alias("occurrence"))
     rows = reasons.join(key_frame, on=ROW, how="left").sort(ROW, "field", "check")
     records = []
     for reason in rows.iter_rows(named=True):
-        identity = json.dumps([raw.name, reason[ROW], reason["check"], reason["field"]])
         records.append(
             {
-                "query_id": "Q-" + hashlib.sha256(identity.encode()).hexdigest()[:10],
+                "query_id": _query_id(raw.name, reason),
                 "source": raw.name,
                 "file": raw.path.name,
                 "row": reason[ROW],
@@ -334,6 +361,26 @@ def _queries(raw: RawSource, reasons: pl.DataFrame) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(records, schema=QUERY_SCHEMA)
+
+
+def _query_id(source: str, reason: dict) -> str:
+    """The same problem of the same record keeps its id across deliveries (docs/validation.md,
+    "Query ids"): it names the record by its key, not its line, so inserting or deleting other
+    lines moves nothing. A key that is not unique in the file (a missing key part reads "?")
+    adds its occurrence from the second record with that key on, in file order."""
+    if reason["record_key"] is None:  # not a record of the file: only its line names it
+        return line_query_id(source, reason[ROW], reason["check"], reason["field"])
+    if reason["occurrence"] == 1:
+        identity = [source, reason["record_key"], reason["check"], reason["field"]]
+    else:
+        identity = [source, reason["record_key"], reason["occurrence"], reason["check"], reason["field"]]
+    return "Q-" + hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:10]
+
+
+def line_query_id(source: str, row: int, check: str, field: str | None) -> str:
+    """The id of a query named by its line: a line that is no record, or (validated in pieces)
+    a key repeated in two pieces of a large file (safetydb/store.py LoadWriter)."""
+    return "Q-" + hashlib.sha256(json.dumps([source, row, check, field]).encode()).hexdigest()[:10]
 
 
 def _malformed_queries(raw: RawSource) -> pl.DataFrame:
