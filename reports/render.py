@@ -221,10 +221,21 @@ def changes_context(out_dir: Path, free_text: OpenReportText) -> dict:
         "from": changes["from"],
         "summary": [(CHANGE_SUMMARY[key], count) for key, count in changes["summary"].items()],
         "rule_changes": changes["rule_changes"],
-        "new_deaths": [row | {"fatal_events": free_text.text(row["fatal_events"])} for row in changes["new_deaths"]],
+        "new_deaths": [row | {"fatal_events": _fatal_events_shown(row["fatal_events"], free_text)} for row in changes["new_deaths"]],
         "notable": notable,
         "other": len(rows) - len(notable),
     }
+
+
+def _fatal_events_shown(fatal_events: str | None, free_text: OpenReportText) -> str | None:
+    """d_new_deaths lists fatal AEs as "<AE id> <CTCAE term>; ...": each term shown or omitted."""
+    if not fatal_events:
+        return fatal_events
+    shown = []
+    for event in fatal_events.split("; "):
+        ae_id, _, term = event.partition(" ")
+        shown.append(f"{ae_id} {free_text.text(term)}")
+    return "; ".join(shown)
 
 
 def render_reports(out_dir: Path, *, loaded_cut: dict, config: TrialConfig) -> list[Path]:
