@@ -13,7 +13,8 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
@@ -405,6 +406,61 @@ class Privacy(_Strict):
         return value
 
 
+# What a webhook can subscribe to (flows/alerts.py): a rule reaching STOP or WARN, a SUSAR report
+# due today or soon, or overdue.
+AlertKind = Literal["rule_stop", "rule_warn", "report_due_soon", "report_overdue"]
+ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
+
+
+class Webhook(_Strict):
+    """One receiver of alerts: a JSON POST of aggregate facts and ids (never free text)."""
+
+    name: str = Field(pattern=SLUG, description="names the webhook in logs and alerts.json (the URL is never logged)")
+    url: str = Field(description="http:// or https:// address the alerts are POSTed to")
+    events: list[AlertKind] = Field(
+        default_factory=lambda: list(ALERT_KINDS), min_length=1, description="the kinds of alert sent to it; default all"
+    )
+    secret_env: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="name of the environment variable holding a bearer token (sent as the Authorization header)",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// address with a host name")
+        if parts.username or parts.password:
+            raise ValueError("the address holds credentials; put a token in an environment variable and name it in secret_env")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _each_kind_once(cls, value: list[str]) -> list[str]:
+        for kind in value:
+            if value.count(kind) > 1:
+                raise ValueError(f"event kind {kind!r} is listed twice")
+        return value
+
+
+class Alerts(_Strict):
+    """Webhooks told when a rule reaches STOP or WARN or an expedited report falls due."""
+
+    webhooks: list[Webhook] = Field(default_factory=list)
+    retries: int = Field(3, ge=0, le=10, description="further attempts after a failed one (connection error, timeout, HTTP 5xx)")
+    timeout_seconds: float = Field(10, gt=0, le=300, description="time allowed for each attempt")
+
+    @field_validator("webhooks")
+    @classmethod
+    def _names_unique(cls, value: list[Webhook]) -> list[Webhook]:
+        names = [webhook.name for webhook in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"webhook name {name!r} is used twice; each webhook needs its own name")
+        return value
+
+
 class TrialConfigModel(_Strict):
     trial: TrialSection
     agents: list[Agent] = Field(min_length=1)
@@ -419,6 +475,7 @@ class TrialConfigModel(_Strict):
     expedited: Expedited = Expedited()
     schedules: list[Schedule] = Field(default_factory=list)
     privacy: Privacy = Privacy()
+    alerts: Alerts = Alerts()
 
 
 @dataclass(frozen=True)

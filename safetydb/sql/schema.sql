@@ -53,3 +53,10 @@ CREATE TABLE IF NOT EXISTS flag_history (
     evaluable INTEGER, events INTEGER, boundary INTEGER,
     PRIMARY KEY (cut_id, rule_id)
 );
+-- The alerts delivered (flows/alerts.py): an event is sent to a webhook once; only a successful
+-- delivery is recorded, so a failed one is tried again at the next run.
+CREATE TABLE IF NOT EXISTS alerts_sent (
+    trial_id VARCHAR NOT NULL, webhook VARCHAR NOT NULL, event_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    sent_at TIMESTAMP NOT NULL, cut_id VARCHAR,
+    PRIMARY KEY (trial_id, webhook, event_id)
+);
