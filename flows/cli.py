@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 import traceback
 from datetime import date
 from pathlib import Path
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--from", dest="from_cut", metavar="CUT", help="cut date or cut id (default: the cut before --to)")
     diff.add_argument("--to", dest="to_cut", metavar="CUT", help="cut date or cut id (default: the latest cut)")
     diff.add_argument("--json", action="store_true")
+
+    serve = commands.add_parser("serve", help="serve the trials' scheduled reports as Prefect deployments until stopped")
+    serve.add_argument("configs", type=Path, nargs="+", metavar="CONFIG")
 
     deployments = commands.add_parser("deployments", help="the trial's scheduled reports, with their next run times")
     deployments.add_argument("config", type=Path)
@@ -167,11 +171,43 @@ class _NoteLine(logging.Handler):
         print(f"toxwatch: note: {record.getMessage()}", file=sys.stderr)
 
 
+class _ProgressBar(logging.Handler):
+    """A long load's progress ("toxwatch.progress" records with done/total), drawn on one
+    terminal line once the load has run for a second and a half; nothing when stderr is not a
+    terminal (logs, CI, pipes)."""
+
+    DELAY_SECONDS = 1.5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: float | None = None
+        self.drawn = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        now = time.monotonic()
+        self.started = self.started if self.started is not None else now
+        done, total = getattr(record, "done", 0), max(getattr(record, "total", 1), 1)
+        if now - self.started < self.DELAY_SECONDS and not self.drawn:
+            return
+        filled = 30 * min(done, total) // total
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * done // total:3d}% {record.getMessage():<20}")
+        self.drawn = True
+        if done >= total:
+            sys.stderr.write("\n")
+            self.started, self.drawn = None, False
+        sys.stderr.flush()
+
+
 def _print_notes() -> None:
     notes = logging.getLogger("toxwatch")
     if not any(isinstance(handler, _NoteLine) for handler in notes.handlers):
         notes.addHandler(_NoteLine())
     notes.propagate = False
+    progress = logging.getLogger("toxwatch.progress")
+    progress.propagate = False
+    progress.setLevel(logging.INFO)
+    if sys.stderr.isatty() and not any(isinstance(handler, _ProgressBar) for handler in progress.handlers):
+        progress.addHandler(_ProgressBar())
 
 
 def _run_flow(config: Path, cut: date | None, out: Path | None, database: Path | None = None, *, debug: bool = False) -> dict:
@@ -220,50 +256,17 @@ def _print_review(result: dict) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from flows.stages import discard, ingest, publish, write_manifest
+    from flows.operations import validation_run
 
-    loaded = ingest(args.config, cut_date=args.cut, out_root=args.out, store=False)
-    try:
-        report = _render_query_report(loaded)  # before the manifest, which lists its files
-        write_manifest(loaded)
-        out_dir = publish(loaded)
-    except BaseException:
-        discard(loaded)
-        raise
-    for source, counts in loaded.accounting.items():
+    result = validation_run(args.config, cut_date=args.cut, out_root=args.out)
+    for source, counts in result["accounting"].items():
         print(
             f"{source}: {counts['rows_in']} rows in = {counts['clean']} clean + "
             f"{counts['counted_with_queries']} counted with queries + {counts['excluded']} excluded"
         )
-    print(f"queries: {loaded.queries} -> {out_dir / 'queries.csv'}")
-    print(f"query report: {out_dir / report.name}")
-    return EXIT_QUERIES if loaded.queries else EXIT_OK
-
-
-def _render_query_report(loaded) -> Path:
-    """The data manager's query report in the unpublished folder, this run's queries against
-    those of the trial's previous published run (the published folder of this same cut too)."""
-    import polars as pl
-
-    from reports.query_report import previous_queries, read_queries, render_query_report
-
-    out_dir, final_dir = Path(loaded.out_dir), Path(loaded.final_dir)
-    previous = previous_queries(final_dir.parent, out_dir.name)
-    if previous is not None:
-        # validate runs no cross-source check: a review's reconciliation queries are neither open nor resolved here.
-        previous = previous.filter(pl.col("file") != "(reconciliation)")
-    sites = loaded.subject_sites
-    subjects = pl.DataFrame({"subject_id": list(sites), "site_id": list(sites.values())}, schema={"subject_id": pl.String, "site_id": pl.String})
-    html, *_csv_files = render_query_report(
-        out_dir,
-        queries=read_queries(out_dir / "queries.csv"),
-        previous=previous,
-        subjects=subjects,
-        accounting=loaded.accounting,
-        trial_id=loaded.trial_id,
-        cut_date=loaded.cut_date,
-    )
-    return html
+    print(f"queries: {result['queries']} -> {Path(result['out_dir']) / 'queries.csv'}")
+    print(f"query report: {result['query_report']}")
+    return EXIT_QUERIES if result["queries"] else EXIT_OK
 
 
 def cmd_tables(args: argparse.Namespace) -> int:
@@ -478,6 +481,25 @@ def format_diff(changes) -> str:
     return "\n".join(lines)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve every `[[schedules]]` entry of the trials from this process (Prefect's ``serve``):
+    each runs on its cron in its time zone, and can be triggered from the Prefect UI or API.
+    With PREFECT_API_URL set the deployments go to that server; else to the embedded one."""
+    from flows.deployments import runner_deployments
+    from trial.config import load_trial_config
+    from trial.errors import InputError
+
+    configs = [load_trial_config(path) for path in args.configs]
+    deployments = runner_deployments(configs)
+    if not deployments:
+        raise InputError(args.configs[0], "schedules", "no [[schedules]] entry to serve", "add a [[schedules]] entry (docs/trial-config.md)")
+    import flows.safety_review  # noqa: F401  (sets the embedded server's start-up settings)
+    from prefect import serve
+
+    serve(*deployments, print_starting_message=True)
+    return EXIT_OK
+
+
 def cmd_deployments(args: argparse.Namespace) -> int:
     from flows.deployments import deployment_plan
     from trial.config import load_trial_config
@@ -513,6 +535,7 @@ COMMANDS = {
     "diff": cmd_diff,
     "rules": cmd_rules,
     "deployments": cmd_deployments,
+    "serve": cmd_serve,
     "ctcae": cmd_ctcae,
     "synth": cmd_synth,
 }

@@ -20,6 +20,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from prefect import flow, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact  # noqa: E402
 
 from flows import stages  # noqa: E402
 from trial.errors import InputError  # noqa: E402
@@ -52,6 +53,15 @@ def render_task(loaded: stages.LoadedCut) -> list[str]:
     return stages.render(loaded)
 
 
+@task(name="send-alerts")
+def alerts_task(loaded: stages.LoadedCut) -> dict:
+    """Webhook alerts of the review (``[alerts]``); written to alerts.json in the folder before
+    it is published. A failed delivery is logged and tried again at the next run."""
+    from flows.alerts import deliver_alerts
+
+    return deliver_alerts(Path(loaded.out_dir), loaded.config, Path(loaded.database_path))
+
+
 @task(name="publish-outputs")
 def publish_task(loaded: stages.LoadedCut) -> str:
     return str(stages.publish(loaded))
@@ -70,6 +80,7 @@ def safety_review(
         rendered = time.perf_counter()
         reports = render_task(loaded)
         timings = analysis["timings"] | {"report_s": round(time.perf_counter() - rendered, 3)}
+        alerts = alerts_task(loaded)
         timings["pipeline_s"] = round(time.perf_counter() - started, 3)
         stages.write_manifest(
             loaded, reports=reports, timings=timings, reconciliation_queries=analysis["reconciliation_queries"]
@@ -78,11 +89,42 @@ def safety_review(
     except BaseException:
         stages.discard(loaded)
         raise
-    return {
+    summary = {
         "out_dir": str(out_dir),
+        "trial_id": loaded.trial_id,
+        "cut_date": loaded.cut_date,
         "stopping": analysis["stopping"],
         "reporting": analysis["reporting"],
         "queries": loaded.queries + analysis["reconciliation_queries"],
         "manifest": str(out_dir / "manifest.json"),
         "reports": [str(out_dir / Path(report).name) for report in reports],
+        "alerts": alerts,
     }
+    review_artifact(summary, loaded.accounting)
+    return summary
+
+
+def review_artifact(summary: dict, accounting: dict[str, dict[str, int]]) -> None:
+    """A markdown summary of the run in Prefect: aggregate counts and where the outputs are;
+    never a subject-level row (Prefect's database is not a safety database)."""
+    lines = [
+        f"# Safety review {summary['trial_id']}, data cut {summary['cut_date']}",
+        f"- Stopping rules: **{summary['stopping']}**",
+        f"- Expedited reporting: **{summary['reporting']}**",
+        f"- Queries: {summary['queries']}",
+        f"- Alerts: {summary['alerts'].get('sent', 0)} sent, {summary['alerts'].get('failed', 0)} failed",
+        f"- Output folder: `{summary['out_dir']}`",
+        "",
+        "| source | rows in | clean | counted with queries | excluded |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {c['rows_in']} | {c['clean']} | {c['counted_with_queries']} | {c['excluded']} |"
+            for name, c in accounting.items()
+        ),
+    ]
+    create_markdown_artifact("\n".join(lines), key=artifact_key("review", summary["trial_id"]), description="Safety review: counts only")
+
+
+def artifact_key(kind: str, trial_id: str) -> str:
+    """Prefect artifact keys take lower-case letters, digits and dashes."""
+    return f"{kind}-{trial_id}".lower().replace("_", "-")

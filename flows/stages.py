@@ -43,6 +43,8 @@ from validators.read import ROW
 from validators.validate import QUERY_SCHEMA, SourceResult, ValidationResult, iter_validated_sources, reconciliation_queries, validate_trial
 
 notes = logging.getLogger("toxwatch")
+progress_log = logging.getLogger("toxwatch.progress")
+progress_log.propagate = False  # drawn by the CLI on a terminal, never printed as a note
 # Beside OUT/<trial-id>/<cut-date>/: a run's unfinished folder, and a complete folder it moved
 # aside to replace, each named with the cut, the process id and a random token.
 UNPUBLISHED = re.compile(r"^\.(?P<cut>.+)\.(?P<kind>partial|replaced)-(?P<pid>\d+)-[0-9a-f]+$")
@@ -159,6 +161,7 @@ def load_sources(
     """
     version = config.model.trial.ctcae_version
     checksums = {name: given["sha256"] for name, given in identity.inputs.items()}
+    progress = LoadProgress(config)
     pieces = iter_validated_sources(config, dictionary, run_date=run_date, piece_bytes=PIECE_BYTES, checksums=checksums)
     with (
         safety_store.new_load(identity, run_date=run_date, agent_ids=config.agent_ids) as writer,
@@ -190,11 +193,55 @@ def load_sources(
                 ignored_columns=result.ignored_columns,
             )
             del result, records
+            progress.piece_done(name)
+        progress.sources_read(len(lab_pieces))
         baseline = lab_baselines(pl.concat(baselines), first_dose) if baselines else None
         for path in lab_pieces:
             writer.add_records("labs", grade_labs(pl.read_parquet(path), first_dose, baseline, version=version))
+            progress.graded()
     assert writer.load is not None
     return writer.load
+
+
+class LoadProgress:
+    """How far a load is, told to the "toxwatch.progress" logger after each piece (the CLI draws
+    it as a bar on a terminal, flows/cli.py): work is counted in source bytes, each lab piece
+    counted twice (validated, then graded)."""
+
+    def __init__(self, config: TrialConfig) -> None:
+        self.sizes = {
+            name: path.stat().st_size
+            for name in type(config.model.sources).model_fields
+            if (path := config.source_path(name)) is not None and path.is_file()
+        }
+        self.lab_bytes = self.sizes.get("labs", 0)
+        self.total = sum(self.sizes.values()) + self.lab_bytes
+        self.done: dict[str, int] = {}
+        self.last: str | None = None
+        self.lab_pieces = 0
+        self.graded_pieces = 0
+
+    def piece_done(self, name: str) -> None:
+        """A piece of ``name`` is stored (a source read whole is one piece)."""
+        if self.last is not None and self.last != name:
+            self.done[self.last] = self.sizes.get(self.last, 0)
+        self.last = name
+        self.done[name] = min(self.sizes.get(name, 0), self.done.get(name, 0) + PIECE_BYTES)
+        self._tell(f"reading {name}")
+
+    def sources_read(self, lab_pieces: int) -> None:
+        self.done = dict(self.sizes)
+        self.lab_pieces = lab_pieces
+        self._tell("grading labs")
+
+    def graded(self) -> None:
+        self.graded_pieces += 1
+        self._tell("grading labs")
+
+    def _tell(self, step: str) -> None:
+        graded = self.lab_bytes * self.graded_pieces // self.lab_pieces if self.lab_pieces else 0
+        done = sum(self.done.values()) + graded
+        progress_log.info(step, extra={"done": done, "total": self.total})
 
 
 def _validate_only(
@@ -422,14 +469,20 @@ def write_manifest(
         "queries": {"validation": loaded.queries, "reconciliation": reconciliation_queries},
         "reports": [Path(p).name for p in reports],
         "timings_s": loaded.timings | (timings or {}),
-        "files": {
-            path.relative_to(out_dir).as_posix(): _sha256(path)
-            for path in sorted(out_dir.rglob("*"))
-            if path.is_file() and path != out_dir / "manifest.json"
-        },
+    }
+    return write_folder_manifest(out_dir, manifest)
+
+
+def write_folder_manifest(out_dir: Path, facts: dict) -> Path:
+    """manifest.json of a folder: ``facts``, then ``files``, every other file of the folder with
+    its sha256. Written last: a folder with a manifest is complete and can be checked."""
+    files = {
+        path.relative_to(out_dir).as_posix(): _sha256(path)
+        for path in sorted(out_dir.rglob("*"))
+        if path.is_file() and path != out_dir / "manifest.json"
     }
     path = out_dir / "manifest.json"
-    path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(facts | {"files": files}, indent=2), encoding="utf-8")
     return path
 
 
@@ -439,12 +492,16 @@ def _sha256(path: Path) -> str:
 
 
 def publish(loaded: LoadedCut) -> Path:
-    """Rename the complete folder into its final place and return that place.
+    """Rename the cut's complete folder into its final place and return that place."""
+    return publish_folder(Path(loaded.out_dir), Path(loaded.final_dir))
+
+
+def publish_folder(partial: Path, final_dir: Path) -> Path:
+    """Rename a complete partial folder (one with its manifest.json) into its final place.
 
     A folder already there (an earlier run of the cut) is renamed aside first and removed
     after: a reader sees the old folder, for an instant none, then the new one; never a mix.
     """
-    partial, final_dir = Path(loaded.out_dir), Path(loaded.final_dir)
     if not (partial / "manifest.json").is_file():
         raise RuntimeError(f"{partial}: only a folder with its manifest.json is published")
     set_aside: list[Path] = []

@@ -1,7 +1,9 @@
-"""The safety review against a real Prefect server (not the embedded one), started on loopback."""
+"""The safety review against a real Prefect server (not the embedded one), started on loopback;
+and the bundled trial's schedules served by `toxwatch serve`, a digest triggered through the API."""
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT, make_mini_trial
+from tests.conftest import BUNDLED_CONFIG, REPO_ROOT, make_mini_trial
 
 pytestmark = pytest.mark.slow  # starts a Prefect server and runs the flow against it: about 40 s
 
@@ -81,5 +83,63 @@ def test_run_reports_to_the_server(prefect_server, tmp_path):
         ("ingest-validate-store", "COMPLETED"),
         ("publish-outputs", "COMPLETED"),
         ("render-reports", "COMPLETED"),
+        ("send-alerts", "COMPLETED"),
         ("tables-and-signals", "COMPLETED"),
     ]
+
+
+def wait_for(what: str, probe, *, seconds: float, process: subprocess.Popen | None = None):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"{what}: the process exited ({process.returncode}): {process.stdout.read() if process.stdout else ''}")
+        time.sleep(1)
+    pytest.fail(f"{what}: not within {seconds:g} s")
+
+
+def test_served_schedules_run_a_digest_triggered_through_the_api(prefect_server, tmp_path):
+    """`toxwatch serve` registers the bundled trial's two schedules (weekly digest, quarterly DSMB
+    package) with the server; a digest run created through the API runs in the serving process
+    and publishes OUT/npc-apatinib-pd1/digests/2026-06-30/, and its artifact holds counts only."""
+    api, env = prefect_server
+    trial = tmp_path / "trial"
+    shutil.copytree(BUNDLED_CONFIG.parent, trial, ignore=shutil.ignore_patterns("out", "*.duckdb*"))
+    serving = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "serve", str(trial / "trial.toml")],
+        env=env | {"PREFECT_API_URL": api},
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        def deployments():
+            found = httpx.post(f"{api}/deployments/filter", json={"limit": 20}, timeout=10).json()
+            return {d["name"]: d for d in found} if len(found) >= 2 else None
+
+        served = wait_for("deployments registered", deployments, seconds=180, process=serving)
+        assert set(served) == {"npc-apatinib-pd1-weekly-safety-digest", "npc-apatinib-pd1-dsmb-package"}
+        digest = served["npc-apatinib-pd1-weekly-safety-digest"]
+        assert digest["schedules"][0]["schedule"]["cron"] == "0 7 * * 1"
+        assert digest["schedules"][0]["schedule"]["timezone"] == "Asia/Shanghai"
+
+        run = httpx.post(f"{api}/deployments/{digest['id']}/create_flow_run", json={}, timeout=10).json()
+
+        def finished():
+            state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state_type"]
+            return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+        assert wait_for("the digest run", finished, seconds=300, process=serving) == "COMPLETED"
+        published = trial / "out" / "npc-apatinib-pd1" / "digests" / "2026-06-30"
+        assert (published / "digest.txt").read_text().startswith("SAFETY DIGEST - npc-apatinib-pd1")
+        assert set(json.loads((published / "manifest.json").read_text())["files"]) == {"digest.html", "digest.txt", "digest.json"}
+
+        artifacts = httpx.post(f"{api}/artifacts/filter", json={"artifacts": {"key": {"any_": ["digest-npc-apatinib-pd1"]}}}, timeout=10).json()
+        assert artifacts and "Safety digest npc-apatinib-pd1" in artifacts[0]["data"]
+        assert "NPC-" not in artifacts[0]["data"]  # no subject id in Prefect's database
+    finally:
+        serving.terminate()
+        serving.wait(timeout=60)
