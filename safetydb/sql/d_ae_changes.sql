@@ -1,47 +1,32 @@
 -- grain: (ae_id, field). What changed in the adverse events between two cuts ($from_* and $to_*, each a load and a cut date): one row per new or removed AE (field NULL), one per field that changed (grade, term, outcome, seriousness, dates, attribution per agent); a resolution date after a cut is not yet known at it.
-WITH before AS (
+WITH sides AS (
+    SELECT 'before' AS side, CAST($from_load AS VARCHAR) AS load_id, CAST($from_date AS DATE) AS cut_date
+    UNION ALL
+    SELECT 'after', CAST($to_load AS VARCHAR), CAST($to_date AS DATE)
+),
+events AS (
+    -- Each cut's AEs as known at it.
     SELECT
-        ae_id, subject_id, ctcae_term, grade, serious, onset_date,
-        CASE WHEN resolution_date <= $from_date THEN resolution_date END AS resolution_date,
-        outcome
-    FROM adverse_events
-    WHERE load_id = $from_load AND onset_date <= $from_date
+        s.side, a.load_id, a.ae_id, a.subject_id, a.ctcae_term, a.grade, a.serious, a.onset_date,
+        CASE WHEN a.resolution_date <= s.cut_date THEN a.resolution_date END AS resolution_date,
+        a.outcome
+    FROM sides AS s
+    JOIN adverse_events AS a ON a.load_id = s.load_id AND a.onset_date <= s.cut_date
 ),
-after AS (
-    SELECT
-        ae_id, subject_id, ctcae_term, grade, serious, onset_date,
-        CASE WHEN resolution_date <= $to_date THEN resolution_date END AS resolution_date,
-        outcome
-    FROM adverse_events
-    WHERE load_id = $to_load AND onset_date <= $to_date
-),
-both_cuts AS (
-    SELECT ae_id FROM before INTERSECT SELECT ae_id FROM after
-),
-before_fields AS (
-    SELECT ae_id, field, value FROM (
+fields AS (
+    SELECT side, ae_id, field, value FROM (
         SELECT
-            ae_id, ctcae_term, CAST(grade AS VARCHAR) AS grade, serious, CAST(onset_date AS VARCHAR) AS onset_date,
+            side, ae_id, ctcae_term, CAST(grade AS VARCHAR) AS grade, serious, CAST(onset_date AS VARCHAR) AS onset_date,
             CAST(resolution_date AS VARCHAR) AS resolution_date, outcome
-        FROM before
+        FROM events
     ) UNPIVOT INCLUDE NULLS (value FOR field IN (ctcae_term, grade, serious, onset_date, resolution_date, outcome))
     UNION ALL
-    SELECT t.ae_id, 'attribution_' || t.agent, t.attribution
-    FROM ae_attribution AS t JOIN before USING (ae_id)
-    WHERE t.load_id = $from_load
+    SELECT e.side, t.ae_id, 'attribution_' || t.agent, t.attribution
+    FROM events AS e
+    JOIN ae_attribution AS t ON t.load_id = e.load_id AND t.ae_id = e.ae_id
 ),
-after_fields AS (
-    SELECT ae_id, field, value FROM (
-        SELECT
-            ae_id, ctcae_term, CAST(grade AS VARCHAR) AS grade, serious, CAST(onset_date AS VARCHAR) AS onset_date,
-            CAST(resolution_date AS VARCHAR) AS resolution_date, outcome
-        FROM after
-    ) UNPIVOT INCLUDE NULLS (value FOR field IN (ctcae_term, grade, serious, onset_date, resolution_date, outcome))
-    UNION ALL
-    SELECT t.ae_id, 'attribution_' || t.agent, t.attribution
-    FROM ae_attribution AS t JOIN after USING (ae_id)
-    WHERE t.load_id = $to_load
-),
+before AS (SELECT * FROM events WHERE side = 'before'),
+after AS (SELECT * FROM events WHERE side = 'after'),
 changed AS (
     SELECT
         CASE
@@ -52,9 +37,9 @@ changed AS (
             ELSE 'changed'
         END AS change,
         ae_id, field, b.value AS before, a.value AS after
-    FROM before_fields AS b
-    FULL JOIN after_fields AS a USING (ae_id, field)
-    WHERE ae_id IN (SELECT ae_id FROM both_cuts) AND b.value IS DISTINCT FROM a.value
+    FROM (SELECT * FROM fields WHERE side = 'before') AS b
+    FULL JOIN (SELECT * FROM fields WHERE side = 'after') AS a USING (ae_id, field)
+    WHERE ae_id IN (SELECT ae_id FROM before INTERSECT SELECT ae_id FROM after) AND b.value IS DISTINCT FROM a.value
 )
 SELECT 'new' AS change, ae_id, subject_id, ctcae_term, grade, serious, onset_date, NULL AS field, NULL AS before, NULL AS after
 FROM after WHERE ae_id NOT IN (SELECT ae_id FROM before)
