@@ -262,7 +262,7 @@ def _read_csv(data: bytes, *, path: Path, source: str, declared: str | None, shi
     text = _read_whole(data, encoding=codec, ascii_only=ascii_only, shift=shift)
     if text is not None:
         return text
-    if declared is None and not ascii_only and not _is_utf8(data) and encodings.reads_as_gb18030(data):
+    if declared is None and not ascii_only and not _is_utf8(data) and not _header_says_utf8(data) and encodings.reads_as_gb18030(data):
         log.warning(
             "%s is not valid UTF-8 and reads as GB18030 (Chinese): read as GB18030; "
             'declare encoding = "gb18030" in [sources.%s] of the trial config to say so',
@@ -277,6 +277,22 @@ def _read_csv(data: bytes, *, path: Path, source: str, declared: str | None, shi
             data, codec=encodings.GB18030, path=path, shift=shift
         )
     return _read_lines(data, codec=codec, path=path, shift=shift)
+
+
+def _header_says_utf8(data: bytes) -> bool:
+    """A byte-order mark, or a header line of valid UTF-8 that is not plain ASCII: the file was
+    written as UTF-8, and a bad byte further on is that line's fault, not a sign of GB18030."""
+    if data.startswith(BOM):
+        return True
+    end = data.find(b"\n")
+    header = data if end == -1 else data[:end]
+    if header.isascii():
+        return False
+    try:
+        header.decode(encodings.UTF8)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _is_utf8(data: bytes | mmap.mmap) -> bool:
@@ -294,7 +310,7 @@ def _is_utf8(data: bytes | mmap.mmap) -> bool:
 
 
 # Per record, counted before the spaces around values are stripped (names no file uses).
-_BYTES, _QUOTES, _BREAKS = "__toxwatch_bytes", "__toxwatch_quotes", "__toxwatch_breaks"
+_BYTES, _QUOTES, _BREAKS, _SWALLOWS = "__toxwatch_bytes", "__toxwatch_quotes", "__toxwatch_breaks", "__toxwatch_swallows"
 
 
 def _read_whole(data: bytes, *, encoding: str, ascii_only: bool, shift: int = 0) -> _Text | None:
@@ -330,6 +346,11 @@ def _read_whole(data: bytes, *, encoding: str, ascii_only: bool, shift: int = 0)
         if has_quotes:
             counts.append(_per_record(pl.col(columns).str.count_matches('"', literal=True)).alias(_QUOTES))
             counts.append(_per_record(pl.col(columns).str.count_matches("\n", literal=True)).alias(_BREAKS))
+            # _swallows_records, for every value as read (a line break at a value's end counts)
+            swallows = pl.col(columns).str.contains("\n", literal=True) & (
+                pl.col(columns).str.count_matches(",", literal=True) >= len(columns) - 1
+            )
+            counts.append(pl.any_horizontal(swallows).alias(_SWALLOWS))
         frame = _as_text(lazy.with_columns(counts), columns).collect(engine="streaming")
     except Exception:  # polars raises several error types for a malformed line
         return None
@@ -337,15 +358,11 @@ def _read_whole(data: bytes, *, encoding: str, ascii_only: bool, shift: int = 0)
         return None
     rows = pl.int_range(2 + shift, frame.height + 2 + shift, dtype=pl.Int64, eager=True)
     if has_quotes and frame[_BREAKS].sum():
-        # _swallows_records, for every value
-        swallows = pl.col(columns).str.contains("\n", literal=True) & (
-            pl.col(columns).str.count_matches(",", literal=True) >= len(columns) - 1
-        )
-        if frame.select(pl.any_horizontal(swallows).any()).item():
+        if frame[_SWALLOWS].any():
             return None
         # A quoted value with a line break moves every later record down a line.
         rows = rows + frame[_BREAKS].cum_sum() - frame[_BREAKS]
-    frame = frame.drop(_BYTES, _QUOTES, _BREAKS, strict=False).with_columns(rows.alias(ROW))
+    frame = frame.drop(_BYTES, _QUOTES, _BREAKS, _SWALLOWS, strict=False).with_columns(rows.alias(ROW))
     return _Text(frame, [], encoding, ascii_only)
 
 
@@ -407,12 +424,23 @@ def _read_lines(data: bytes, *, codec: str, path: Path, shift: int = 0) -> _Text
     rewritten: dict[int, str] = {}
     inside = np.zeros(len(lines), dtype=bool)
     next_free = header_last + 1
-    for index in np.flatnonzero(candidates & (quotes > 0)):
+    no_stops = np.array([], dtype=np.int64)
+    absorbed: set[int] = set()  # undecodable lines within a record: one problem for the record
+    quoted = (np.arange(len(lines)) > header_last) & ~blank & (quotes > 0)
+    for index in np.flatnonzero(quoted):
         index = int(index)
         if index < next_free:
             continue
-        fields, last = _record_at(text_of, index, odd_quote_lines, stops, width)
-        if isinstance(fields, str):
+        # A byte not valid in the encoding is never a quote, comma or line end: the record's
+        # lines are found as usual, and the record is one excluded record if any holds such a byte.
+        fields, last = _record_at(text_of, index, odd_quote_lines, no_stops, width)
+        bad = [line for line in range(index, last + 1) if line in undecodable]
+        if bad:
+            malformed.append(_encoding_problem(undecodable[bad[0]], index + shift, codec, header))
+            absorbed.update(bad)
+            inside[index + 1 : last + 1] = True
+            next_free = last + 1
+        elif isinstance(fields, str):
             malformed.append(_quote_problem(text_of(index), index + shift, fields, header))
         elif len(fields) != width:
             malformed.append(_field_count_problem(text_of(index), index + shift, len(fields), width))
@@ -425,7 +453,8 @@ def _read_lines(data: bytes, *, codec: str, path: Path, shift: int = 0) -> _Text
     for index, line in zip(wrong_width, lines.gather(wrong_width).to_list()):
         malformed.append(_field_count_problem(line, int(index) + shift, int(commas[index]) + 1, width))
     for index, raw in undecodable.items():
-        malformed.append(_encoding_problem(raw, index + shift, codec, header))
+        if index not in absorbed and not inside[index]:
+            malformed.append(_encoding_problem(raw, index + shift, codec, header))
     malformed.sort(key=lambda line: line[ROW])
 
     is_start = plain & (commas == width - 1)
@@ -569,9 +598,9 @@ def _swallows_records(fields: list[str], width: int) -> bool:
     """Whether a value over several lines holds a record's worth of commas (the header's count
     less one): the tail of one record and the head of the next, joined by a quote left open.
     Free text over several lines with that many commas is rarer than a stray quote, and a stray
-    quote taken for a value would hide whole records from the counts. (Values as read: the
-    spaces and line breaks around them stripped.)"""
-    return any("\n" in value.strip() and value.count(",") >= width - 1 for value in fields)
+    quote taken for a value would hide whole records from the counts. (Values as read, before
+    the spaces around them are stripped: a value ending in a line break ran over two lines.)"""
+    return any("\n" in value and value.count(",") >= width - 1 for value in fields)
 
 
 def _tokenize(text: str) -> list[str] | str:
