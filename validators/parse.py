@@ -18,9 +18,11 @@ def parse_source(name: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     """Cast the typed columns of a source; return the typed frame and one reason per bad value."""
     conversions: list[tuple[str, pl.Expr, str]] = []
     for column in DATE_COLUMNS.get(name, ()):
-        # Four-digit years only: Polars also reads "-2025-01-01" or "20250-01-01", which no
-        # trial date is and which Python's dates cannot hold.
-        as_date = pl.when(pl.col(column).str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(pl.col(column).str.to_date("%Y-%m-%d", strict=False))
+        # Four-digit years from 0001 only: Polars also reads "-2025-01-01", "0000-01-01" or
+        # "20250-01-01", which no trial date is and which Python's dates cannot hold.
+        as_date = pl.when(pl.col(column).str.contains(r"^\d{4}-\d{2}-\d{2}$") & ~pl.col(column).str.starts_with("0000")).then(
+            pl.col(column).str.to_date("%Y-%m-%d", strict=False)
+        )
         conversions.append((column, as_date, "is not a date (YYYY-MM-DD)"))
     for column in INTEGER_COLUMNS.get(name, ()):
         conversions.append((column, pl.col(column).cast(pl.Int64, strict=False), "is not a whole number"))
