@@ -493,7 +493,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     deployments = runner_deployments(configs)
     if not deployments:
         raise InputError(args.configs[0], "schedules", "no [[schedules]] entry to serve", "add a [[schedules]] entry (docs/trial-config.md)")
-    import flows.safety_review  # noqa: F401  (sets the embedded server's start-up settings)
     from prefect import serve
 
     serve(*deployments, print_starting_message=True)
