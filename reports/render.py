@@ -7,7 +7,6 @@ Reports compute nothing clinical: every number comes from ``tables/`` (safetydb)
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -15,21 +14,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from reports.free_text import OpenReportText
 from reports.plots import boundary_chart, cumulative_incidence_chart
+from reports.tables import report_table as _table
 from safetydb.export import read_tables
 from trial.config import TrialConfig
 
 TEMPLATES = Path(__file__).with_name("templates")
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table as a report shows it: caption, data cut and denominator on every one."""
-
-    key: str
-    caption: str
-    columns: list[str]
-    rows: list[list[object]]
-    note: str
 
 
 def environment() -> Environment:
@@ -42,17 +31,6 @@ def environment() -> Environment:
     )
     env.filters["blank"] = lambda value: "" if value is None else value
     return env
-
-
-MAX_REPORT_ROWS = 300  # a listing longer than this is shown in part; the file holds every row
-
-
-def _table(frame: pl.DataFrame, key: str, caption: str, note: str, columns: dict[str, str]) -> Table:
-    selected = frame.select(list(columns))
-    if selected.height > MAX_REPORT_ROWS:
-        note += f" Showing the first {MAX_REPORT_ROWS} of {selected.height} rows; all rows are in tables/{key}.csv."
-        selected = selected.head(MAX_REPORT_ROWS)
-    return Table(key=key, caption=caption, columns=list(columns.values()), rows=[list(r) for r in selected.iter_rows()], note=note)
 
 
 def _denominator(frame: pl.DataFrame) -> int | None:
