@@ -16,7 +16,7 @@ from functools import cache
 
 from ctcae.attribution import ATTRIBUTION_LEVELS, DEFAULT_RELATED_LEVELS
 from validators.read import OPTIONAL_COLUMNS, SOURCE_COLUMNS, required_columns
-from validators.schemas import ACTIONS, ADJUSTMENTS, OUTCOMES, SCHEMAS, YES_NO
+from validators.schemas import ACTIONS, ADJUSTMENTS, OUTCOMES, OVERALL_RESPONSES, SCHEMAS, YES_NO
 
 # The agents of the bundled trial (its trial.toml), in the order their columns are written.
 AGENTS = ("apatinib", "anti_pd1")
@@ -116,3 +116,12 @@ ADJUSTMENT_NONE = declared("none", ADJUSTMENTS, column="exposure.adjustment")
 ADJUSTMENT_REDUCED = declared("reduced", ADJUSTMENTS, column="exposure.adjustment")
 ADJUSTMENT_HELD = declared("held", ADJUSTMENTS, column="exposure.adjustment")
 ADJUSTMENT_DISCONTINUED = declared("discontinued", ADJUSTMENTS, column="exposure.adjustment")
+
+# --- tumour assessments ------------------------------------------------------------------
+
+RESPONSE_CR = declared("CR", OVERALL_RESPONSES, column="tumour_assessments.overall_response")
+RESPONSE_PR = declared("PR", OVERALL_RESPONSES, column="tumour_assessments.overall_response")
+RESPONSE_SD = declared("SD", OVERALL_RESPONSES, column="tumour_assessments.overall_response")
+RESPONSE_PD = declared("PD", OVERALL_RESPONSES, column="tumour_assessments.overall_response")
+RESPONSE_NE = declared("NE", OVERALL_RESPONSES, column="tumour_assessments.overall_response")
+IMAGING_METHODS = allowed_values("tumour_assessments", "method")

@@ -10,7 +10,7 @@ import numpy as np
 
 # A stage's position here is part of its stream's key: append new stages, never reorder.
 STAGES = ("subjects", "course", "events", "attribution", "actions", "details", "exposure",
-          "labs", "vitals", "errors")
+          "labs", "vitals", "errors", "tumour", "treatment")
 
 
 def stage_rng(seed: int, stage: str, block: int = 0) -> np.random.Generator:

@@ -3,8 +3,9 @@
 ``ae_profile.csv`` (one row per AE type: incidence, grades, timing, attribution,
 seriousness, dose actions, linked measurement), ``lab_reference.csv`` (units, reference
 ranges, spreads) and ``trial_parameters.toml`` (course of the trial, dosing, seriousness,
-vitals, error kinds). Every number the generator uses comes from these files; they are
-checked when read so that a slip in the data stops the generator instead of skewing it.
+vitals, tumour assessments, error kinds). Every number the generator uses comes from these
+files; they are checked when read so that a slip in the data stops the generator instead of
+skewing it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import polars as pl
 
 from ctcae.attribution import ATTRIBUTION_LEVELS
 from ctcae.home import data_path
-from synth.contract import AGENTS, RECURRENCE_TYPES
-from validators.schemas import SERIOUS_CRITERIA
+from synth.contract import AGENTS, IMAGING_METHODS, RECURRENCE_TYPES
+from validators.schemas import OVERALL_RESPONSES, SERIOUS_CRITERIA
 
 SYNTH_DATA_DIR = data_path("synth")
 AE_PROFILE_PATH = SYNTH_DATA_DIR / "ae_profile.csv"
@@ -209,4 +210,13 @@ def load_parameters(path: Path = PARAMETERS_PATH) -> dict[str, Any]:
     on_scale = [value for value in params["errors"]["attribution_off_scale"] if value in ATTRIBUTION_LEVELS]
     if on_scale:
         raise ValueError(f"{path.name}, errors.attribution_off_scale: {on_scale} are on the attribution scale")
+    tumour = params["tumour"]
+    unknown_methods = [name for name in tumour["methods"] if name not in IMAGING_METHODS]
+    if unknown_methods:
+        raise ValueError(f"{path.name}, tumour.methods: {unknown_methods} not among {IMAGING_METHODS}")
+    if len(tumour["method_weights"]) != len(tumour["methods"]):
+        raise ValueError(f"{path.name}, tumour.method_weights: one weight per method")
+    on_code = [value for value in tumour["responses_off_code"] if value in OVERALL_RESPONSES]
+    if on_code:
+        raise ValueError(f"{path.name}, tumour.responses_off_code: {on_code} are RECIST 1.1 responses")
     return params

@@ -1,4 +1,4 @@
-"""The whole synthetic trial: every stage in order, the five source files and trial.toml.
+"""The whole synthetic trial: every stage in order, the six source files and trial.toml.
 
 The one entry point, `generate_trial`, writes a complete trial folder for the bundled
 apatinib + anti-PD-1 NPC trial.
@@ -14,6 +14,7 @@ import polars as pl
 
 from ctcae.home import data_path
 from synth.adverse_events import adverse_events_source, build_adverse_events
+from synth.ae_treatments import load_treatment_profile, with_treatments
 from synth.cohort import draw_cohort
 from synth.contract import SOURCE_NAMES
 from synth.errors import inject_ae_errors, inject_exposure_errors
@@ -23,6 +24,7 @@ from synth.labs import build_labs
 from synth.profile import load_ae_profile, load_lab_reference, load_parameters
 from synth.subjects import subjects_source
 from synth.treatment import draw_intended_actions, observation_end_rel, resolve_treatment_course
+from synth.tumour import build_tumour_assessments
 from synth.vitals import build_vitals
 
 BUNDLED_TRIAL_DIR = data_path("trials", "npc-apatinib-pd1")
@@ -37,11 +39,12 @@ def generate_trial(n_subjects: int, seed: int, out_dir: Path, *, data_cutoff: da
                    error_rate: float = 0.0) -> dict[str, int]:
     """Write a complete synthetic trial folder and return the rows written per source.
 
-    Writes subjects.csv, exposure.csv, adverse_events.csv, labs.csv and vitals.csv (the
-    source contract, docs/sources.md) into `out_dir` and copies the bundled trial.toml
-    next to them, unless `out_dir` is the bundled trial folder itself. Nothing is dated
-    after `data_cutoff`. `error_rate` is the fraction of AE rows given a data-entry error
-    (a few lab and exposure rows get one too); 0 gives clean data.
+    Writes subjects.csv, exposure.csv, adverse_events.csv, labs.csv, vitals.csv and
+    tumour_assessments.csv (the source contract, docs/sources.md) into `out_dir` and copies
+    the bundled trial.toml next to them, unless `out_dir` is the bundled trial folder itself.
+    Nothing is dated after `data_cutoff`. `error_rate` is the fraction of AE rows given a
+    data-entry error (a few lab, exposure and tumour-assessment rows get one too); 0 gives
+    clean data.
     """
     if not isinstance(n_subjects, int) or n_subjects < 1:
         raise ValueError(f"n_subjects must be a positive integer, got {n_subjects!r}")
@@ -85,12 +88,16 @@ def generate_trial(n_subjects: int, seed: int, out_dir: Path, *, data_cutoff: da
     counts["subjects"] = _write(subjects, out_dir / SOURCE_FILE_NAMES["subjects"])
     exposure_rows = inject_exposure_errors(exposure_source(exposure, cohort), error_rate, seed, params)
     counts["exposure"] = _write(exposure_rows, out_dir / SOURCE_FILE_NAMES["exposure"])
-    ae_rows = adverse_events_source(inject_ae_errors(records, cohort, profile, error_rate, seed, params))
+    # What was given for each AE: drawn last, in its own stage, from the clean records.
+    treated_records = with_treatments(records, load_treatment_profile(profile), seed, params, error_rate)
+    ae_rows = adverse_events_source(inject_ae_errors(treated_records, cohort, profile, error_rate, seed, params))
     counts["adverse_events"] = _write(ae_rows, out_dir / SOURCE_FILE_NAMES["adverse_events"])
     counts["labs"] = build_labs(records, cohort, course, profile, lab_reference, seed, params, error_rate,
                                 out_dir / SOURCE_FILE_NAMES["labs"])
     vitals = build_vitals(records, cohort, course, profile, seed, params)
     counts["vitals"] = _write(vitals, out_dir / SOURCE_FILE_NAMES["vitals"])
+    tumour_assessments = build_tumour_assessments(cohort, course, seed, params, error_rate)
+    counts["tumour_assessments"] = _write(tumour_assessments, out_dir / SOURCE_FILE_NAMES["tumour_assessments"])
 
     if out_dir.resolve() != BUNDLED_TRIAL_DIR.resolve():
         shutil.copyfile(BUNDLED_CONFIG_PATH, out_dir / "trial.toml")

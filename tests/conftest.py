@@ -41,8 +41,13 @@ BUNDLED_CONFIG = REPO_ROOT / "data" / "trials" / "npc-apatinib-pd1" / "trial.tom
 # models, the cumulative incidence table and the curves the report draws, the expedited reports.
 OUTPUT_TABLES = frozenset({
     "t_overview", "t_soc_term", "t_acute_late", "t_by_cycle", "t_attribution", "t_aesi", "t_lab_shift",
+    "t_aesi_timing", "t_aesi_management", "t_aesi_dose_actions", "t_aesi_by_subgroup",
     "t_exposure", "t_sae_listing", "t_deaths",
+    "t_heatmap", "t_swimmer",
+    "t_dose_intensity", "t_enrolment_by_site", "t_enrolment_by_month", "t_disposition", "t_demographics", "t_data_currency",
     "t_cumulative_incidence", "cumulative_incidence_curves",
+    "t_time_to_modification", "t_eair",
+    "t_best_response", "efficacy_subjects", "t_survival", "km_curves", "bryant_day_oc", "bryant_day_status",
     "expedited_reports",
 })
 
@@ -54,6 +59,7 @@ def make_mini_trial(folder: Path, *, config_text: str | None = None) -> Path:
         shutil.copy(source, folder / source.name)
     (folder / "labs.csv").write_text("subject_id,collection_date,test_code,value,unit,lln,uln\n")
     (folder / "vitals.csv").write_text("subject_id,measure_date,sbp_mmhg,dbp_mmhg,heart_rate_bpm,weight_kg\n")
+    (folder / "tumour_assessments.csv").write_text("subject_id,visit,assessment_date,overall_response,new_lesions,method\n")
     config = folder / "trial.toml"
     config.write_text(config_text if config_text is not None else BUNDLED_CONFIG.read_text())
     return config

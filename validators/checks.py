@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from validators.treatments import ae_treatments
+
 Effect = Literal["count", "exclude"]
 
 
@@ -50,6 +52,11 @@ def _count(reading: str) -> Consequence:
 
 def _exclude(reason: str) -> Consequence:
     return Consequence("exclude", f"excluded from safety counts: {reason}")
+
+
+def _exclude_assessment(reason: str) -> Consequence:
+    """A tumour assessment that cannot be placed: it counts toward no response or progression."""
+    return Consequence("exclude", f"excluded from the response counts: {reason}")
 
 
 KEPT_AS_MISSING = _count("counted; the value is treated as missing")
@@ -146,6 +153,10 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
         FrameCheck("report_not_before_awareness", "expedited_report_date", "expedited_report_date is before awareness_date",
                    KEPT_AS_GIVEN,
                    "correct awareness_date or expedited_report_date"),
+        FrameCheck("treatment_valid", "treatment",
+                   "treatment must be ;-separated values from the AE treatment list, with none only alone",
+                   _count("counted; the treatment is kept as given, and a value not in the list counts as other treatment"),
+                   f"use {', '.join(ae_treatments())} (data/ctcae/ae_treatments.csv); none only alone"),
         # labs
         FrameCheck("normal_range_ordered", "lln", "lln is above uln",
                    _count("counted; not graded against the normal range"),
@@ -163,6 +174,15 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
         FrameCheck("diastolic_below_systolic", "dbp_mmhg", "dbp_mmhg is not below sbp_mmhg",
                    _count("counted the worse way: the two values read as swapped (the higher is systolic) and graded so"),
                    "check for swapped systolic and diastolic values"),
+        # tumour assessments
+        FrameCheck("assessment_not_before_enrolment", "assessment_date",
+                   "assessment_date is before the subject's enrolment_date",
+                   _exclude_assessment("an assessment before enrolment cannot be placed against treatment (a screening scan, or a mistyped year?)"),
+                   "correct assessment_date; scans before enrolment are baseline assessments, not time-point responses"),
+        FrameCheck("one_response_per_assessment_date", "overall_response",
+                   "another assessment of the subject on the same assessment_date gives a different overall_response",
+                   _count("counted as given: both assessments are kept, and neither response is preferred"),
+                   "keep one assessment per date with its overall response, or correct the date of the other"),
     )
 }
 
@@ -222,6 +242,9 @@ FIELD_CONSEQUENCES: dict[tuple[str, str], Consequence] = {
     ("labs", "value"): _exclude("no usable result"),
     ("vitals", "subject_id"): _exclude("no subject"),
     ("vitals", "measure_date"): _exclude("no usable measurement date"),
+    ("tumour_assessments", "subject_id"): _exclude_assessment("no subject"),
+    ("tumour_assessments", "assessment_date"): _exclude_assessment("no usable assessment date"),
+    ("tumour_assessments", "overall_response"): _count("counted as not evaluable (NE): no response is assumed"),
 }
 
 # Duplicated identifiers: the first record keeps its identifier; the consequence is for the others.

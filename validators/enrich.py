@@ -3,7 +3,8 @@
 Each function adds ``_``-prefixed columns to a typed source frame, so that every check in
 ``validators/schemas.py`` is a plain row-wise expression:
 
-* the clean subjects (``_subject_known``; adverse events also get ``_enrolment_date``);
+* the clean subjects (``_subject_known``; adverse events and tumour assessments also get
+  ``_enrolment_date``);
 * the trial config's agents, for exposure (``_agent_known``, route, frequency, dose, dose levels);
 * the CTCAE dictionary: the coded term of an adverse event, the reason of a dose change;
 * the lab test catalogue of the CTCAE grading criteria (``ctcae.criteria``): the units a test
@@ -50,8 +51,8 @@ def enrich(
 
 
 def with_subjects(frame: pl.DataFrame, source: str, subjects: pl.DataFrame) -> pl.DataFrame:
-    """``_subject_known`` (and, for adverse events, the subject's ``_enrolment_date``)."""
-    if source == "adverse_events":
+    """``_subject_known`` (and, for adverse events and tumour assessments, the subject's ``_enrolment_date``)."""
+    if source in ("adverse_events", "tumour_assessments"):
         return frame.join(subjects, on="subject_id", how="left", maintain_order="left").with_columns(
             pl.col("_subject_known").fill_null(False)
         )

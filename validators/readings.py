@@ -9,7 +9,9 @@ the way that can only make the safety picture worse, never better:
   with outcome fatal, so the event counts as a death;
 * grade missing or outside 1-5: grade 3 until a grade is entered (5 when fatal);
 * seriousness missing, invalid, or contradicted by criteria or a grade 5: serious;
-* a duplicated or missing AE identifier: counted as its own record under a row-based identifier.
+* a duplicated or missing AE identifier: counted as its own record under a row-based identifier;
+* a tumour assessment's overall response missing or not a RECIST 1.1 code: not evaluable (NE),
+  so no response (and no progression) is assumed from it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import date
 import polars as pl
 
 from ctcae.attribution import ATTRIBUTION_LEVELS
+from validators.schemas import NOT_EVALUABLE
 
 ROW = "_row"
 NOT_ASSESSED = "not_assessed"
@@ -29,6 +32,7 @@ GRADE_WHEN_MISSING = 3
 FILLED_BY_READINGS: dict[str, tuple[str, ...]] = {
     "adverse_events": ("ae_id", "grade", "serious", "outcome"),
     "exposure": ("end_date",),
+    "tumour_assessments": ("overall_response",),
 }
 
 
@@ -55,6 +59,8 @@ def read_conservatively(source: str, frame: pl.DataFrame, *, agent_ids: list[str
         return _read_exposure(frame)
     if source == "vitals":
         return _read_vitals(frame)
+    if source == "tumour_assessments":
+        return _read_tumour_assessments(frame)
     return frame
 
 
@@ -130,3 +136,9 @@ def _read_vitals(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(swapped).then(pl.col("dbp_mmhg")).otherwise(pl.col("sbp_mmhg")).alias("sbp_mmhg"),
         pl.when(swapped).then(pl.col("sbp_mmhg")).otherwise(pl.col("dbp_mmhg")).alias("dbp_mmhg"),
     )
+
+
+def _read_tumour_assessments(frame: pl.DataFrame) -> pl.DataFrame:
+    """An overall response that is missing or not a RECIST 1.1 code (already read as missing) is
+    not evaluable: nothing is assumed, neither a response nor progression."""
+    return frame.with_columns(pl.col("overall_response").fill_null(NOT_EVALUABLE))

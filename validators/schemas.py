@@ -23,6 +23,7 @@ import pandera.polars as pa
 from ctcae.attribution import ATTRIBUTION_LEVELS
 from ctcae.criteria import lab_test_catalogue
 from validators.checks import FRAME_CHECKS
+from validators.treatments import NO_TREATMENT, SEPARATOR, ae_treatments
 
 SERIOUS_CRITERIA = (
     "death", "life_threatening", "hospitalisation", "disability", "congenital_anomaly",
@@ -35,6 +36,11 @@ ADJUSTMENTS = ("none", "reduced", "held", "discontinued")
 DOSE_CHANGES = ("reduced", "held", "discontinued")  # an adjustment that needs its reason
 NOT_DOSED = ("held", "discontinued")  # the adjustments of a record with dose_mg 0
 OTHER_REASON = "other"  # an adjustment_reason that names no adverse event
+# RECIST 1.1 time-point (overall) responses; NE = not evaluable, also the reading of a response
+# that is missing or not one of these (validators/readings.py): no response is assumed.
+OVERALL_RESPONSES = ("CR", "PR", "SD", "PD", "NE")
+NOT_EVALUABLE = "NE"
+IMAGING_METHODS = ("CT", "MRI", "PET-CT", "other")
 
 
 def _true_where_null(expression: pl.Expr, *columns: str) -> pl.Expr:
@@ -219,6 +225,11 @@ class AdverseEventSchema(_SubjectRecords):
         nullable=True, required=False,
         description="day the expedited (SUSAR) report went to the regulator; empty until submitted",
     )
+    treatment: str = pa.Field(
+        nullable=True, required=False,
+        description=f"what was given for the event: `{SEPARATOR}`-separated from {_codes(ae_treatments())} "
+        f"(`{NO_TREATMENT}` alone when nothing was given; list: data/ctcae/ae_treatments.csv); empty when not recorded",
+    )
 
     @_check("term_known")
     def term_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -274,6 +285,13 @@ class AdverseEventSchema(_SubjectRecords):
     def report_not_before_awareness(cls, data: pa.PolarsData) -> pl.LazyFrame:
         rule = pl.col("expedited_report_date") >= pl.col("awareness_date")
         return data.lazyframe.select(_true_where_null(rule, "expedited_report_date", "awareness_date"))
+
+    @_check("treatment_valid")
+    def treatment_valid(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        given = pl.col("treatment").str.split(SEPARATOR).list.eval(pl.element().str.strip_chars())
+        known = given.list.eval(pl.element().is_in(list(ae_treatments()))).list.all()
+        none_alone = ~given.list.contains(NO_TREATMENT) | (given.list.len() == 1)
+        return data.lazyframe.select(_true_where_null(known & none_alone, "treatment"))
 
     class Config:
         strict = False
@@ -337,10 +355,45 @@ class VitalSchema(_SubjectRecords):
         description = "One row per visit measurement of vital signs"
 
 
+class TumourAssessmentSchema(_SubjectRecords):
+    subject_id: str = pa.Field(nullable=False, description="subject identifier")
+    visit: str = pa.Field(nullable=True, required=False, description="visit label, e.g. `Week 8` or `Unscheduled`")
+    assessment_date: pl.Date = pa.Field(
+        nullable=False, description="date of the assessment (of its imaging); assessments after the data cut are not in the cut"
+    )
+    overall_response: str = pa.Field(
+        isin=list(OVERALL_RESPONSES), nullable=False,
+        description="RECIST 1.1 time-point response: complete response, partial response, stable disease, "
+        "progressive disease, or not evaluable; a missing or other value is read as `NE`",
+    )
+    new_lesions: str = pa.Field(
+        isin=list(YES_NO), nullable=True, required=False, description="new lesions seen at this assessment"
+    )
+    method: str = pa.Field(
+        isin=list(IMAGING_METHODS), nullable=True, required=False, description="imaging method"
+    )
+
+    @_check("assessment_not_before_enrolment")
+    def assessment_not_before_enrolment(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        rule = pl.col("assessment_date") >= pl.col("_enrolment_date")
+        return data.lazyframe.select(_true_where_null(rule, "assessment_date", "_enrolment_date"))
+
+    @_check("one_response_per_assessment_date")
+    def one_response_per_assessment_date(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # Every record of a (subject, date) with two responses is queried, so both are looked at.
+        responses = pl.col("overall_response").n_unique().over("subject_id", "assessment_date")
+        return data.lazyframe.select(_true_where_null(responses == 1, "subject_id", "assessment_date"))
+
+    class Config:
+        strict = False
+        description = "One row per tumour assessment (RECIST 1.1 time-point response) of a subject"
+
+
 SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "subjects": SubjectSchema,
     "exposure": ExposureSchema,
     "adverse_events": AdverseEventSchema,
     "labs": LabSchema,
     "vitals": VitalSchema,
+    "tumour_assessments": TumourAssessmentSchema,
 }

@@ -29,13 +29,14 @@ from validators.readings import null_failed_values, read_conservatively
 from validators.schemas import SCHEMAS
 from trial.config import TrialConfig
 
-SOURCE_ORDER = ("subjects", "exposure", "adverse_events", "labs", "vitals")
+SOURCE_ORDER = ("subjects", "exposure", "adverse_events", "labs", "vitals", "tumour_assessments")
 RECORD_KEYS = {
     "subjects": ("subject_id",),
     "exposure": ("subject_id", "agent", "start_date"),
     "adverse_events": ("ae_id",),
     "labs": ("subject_id", "test_code", "collection_date"),
     "vitals": ("subject_id", "measure_date"),
+    "tumour_assessments": ("subject_id", "assessment_date"),
 }
 QUERY_SCHEMA = {
     "query_id": pl.String,

@@ -7,7 +7,7 @@
 -- date on the same inputs reuses the load; a changed input, config, dictionary or toolkit makes
 -- a new load. Every cut is kept, so a past cut is re-reported identically.
 --
--- The source tables (subjects, exposure, adverse_events, labs, vitals) are created by
+-- The source tables (subjects, exposure, adverse_events, labs, vitals, tumour_assessments) are created by
 -- safetydb/store.py (source_table_ddl) from the sources' Pandera models, validators/schemas.py;
 -- load_queries (a load's validation queries) from the queries.csv layout, validators/validate.py.
 CREATE TABLE IF NOT EXISTS store_info (

@@ -6,7 +6,8 @@ SELECT
     CASE WHEN a.resolution_date <= $cut_date THEN a.resolution_date END AS resolution_date,
     a.serious, a.serious_criteria, a.outcome,
     CASE WHEN a.awareness_date <= $cut_date THEN a.awareness_date END AS awareness_date,
-    CASE WHEN a.expedited_report_date <= $cut_date THEN a.expedited_report_date END AS expedited_report_date
+    CASE WHEN a.expedited_report_date <= $cut_date THEN a.expedited_report_date END AS expedited_report_date,
+    a.treatment
 FROM adverse_events AS a
 JOIN stg_subjects AS s USING (subject_id)
 WHERE a.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND a.onset_date <= $cut_date

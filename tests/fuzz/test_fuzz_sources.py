@@ -1,7 +1,8 @@
 """Hostile source files, generated: no traceback, and every record written is accounted for.
 
 Hypothesis writes each source file byte by byte from valid rows (the mini trial's, tests/data/mini;
-hand-written ones for labs and vital signs, which the mini trial leaves empty) and spoils it:
+hand-written ones for labs, vital signs and tumour assessments, which the mini trial leaves empty)
+and spoils it:
 hostile values (empty, whitespace, very long, CJK, right-to-left, emoji, control characters,
 spreadsheet formulas, SQL, numbers out of range, NaN, impossible and partial dates), lines with a
 field too many or too few, a quote left open, a stray quote inside a value, quoted values over
@@ -15,8 +16,8 @@ at all). The properties compare toxwatch with that record, never with toxwatch's
 
 * A, per source (the bulk): ``read_source`` + ``validate_source`` + the free-text scan of one
   fuzzed source, checked against the mini trial's subjects, as ``validate_trial`` runs them;
-* A, whole trial: all five sources fuzzed at once, through ``validate_trial``;
-* B, the command line: ``toxwatch validate`` in-process on all five fuzzed sources.
+* A, whole trial: all six sources fuzzed at once, through ``validate_trial``;
+* B, the command line: ``toxwatch validate`` in-process on all six fuzzed sources.
 
 Every record written is counted once, at the line it starts on: rows in = clean + counted with
 queries + excluded, and the records counted and excluded are exactly the records written. Every
@@ -26,7 +27,7 @@ may stop a run, as an ``InputError`` naming the file, the problem and the fix.
 The faults this suite found (all fixed) stand as tests at the end, each with its smallest input.
 A fault found later is pinned the same way, as a strict xfail test until it is fixed.
 
-Cases: 5 x 1,960 (A per source) + 100 (A, whole trial) + 100 (B) = 10,000, derandomized so that
+Cases: 6 x 1,634 (A per source) + 100 (A, whole trial) + 100 (B) = 10,004, derandomized so that
 CI runs the same cases every time; the module's last test prints how many each property ran.
 Measured on the 2-core development machine (`uv run pytest tests/fuzz --slow -q`): 10,000 cases
 in 10 to 12 minutes, nearly all of it toxwatch's own validation (Pandera: 40-100 ms a case).
@@ -58,11 +59,11 @@ from validators.privacy import FREE_TEXT_COLUMNS, read_names, read_patterns, sca
 from validators.read import ROW, read_source
 from validators.validate import SourceResult, validate_source, validate_trial
 
-SOURCES = ("subjects", "exposure", "adverse_events", "labs", "vitals")
+SOURCES = ("subjects", "exposure", "adverse_events", "labs", "vitals", "tumour_assessments")
 RUN_DATE = date(2026, 1, 1)
 
 # Cases per property: at least 10,000 in all (the reliability issue, item 7).
-PER_SOURCE_EXAMPLES = 1_960
+PER_SOURCE_EXAMPLES = 1_634
 WHOLE_TRIAL_EXAMPLES = 100
 COMMAND_LINE_EXAMPLES = 100
 CASES_RUN: Counter[str] = Counter()  # cases each property ran in this session (the last test prints them)
@@ -94,6 +95,15 @@ S2,2025-01-15,141,91,88,54
 S3,2025-02-01,118,,72,
 S5,2025-05-01,150,95,80,70.2
 """
+TUMOUR_ROWS = """\
+subject_id,visit,assessment_date,overall_response,new_lesions,method
+S1,Week 8,2025-03-07,SD,N,MRI
+S1,Week 16,2025-05-02,PR,N,MRI
+S2,Week 8,2025-03-12,PD,Y,CT
+S4,Week 8,2025-02-26,SD,N,CT
+S4,Week 16,2025-04-23,NE,,CT
+S5,Week 8,2025-06-26,CR,N,PET-CT
+"""
 
 
 @dataclass(frozen=True)
@@ -120,20 +130,22 @@ SEEDS = {
     "adverse_events": seed_rows(mini_text("adverse_events")),
     "labs": seed_rows(LAB_ROWS),
     "vitals": seed_rows(VITAL_ROWS),
+    "tumour_assessments": seed_rows(TUMOUR_ROWS),
 }
 
 # What kind of value each column holds (docs/sources.md), so hostile values hit their checks.
 DATE_COLUMNS = {
     "enrolment_date", "end_of_treatment_date", "last_contact_date", "death_date", "start_date", "end_date",
     "onset_date", "resolution_date", "awareness_date", "expedited_report_date", "collection_date", "measure_date",
+    "assessment_date",
 }
 NUMBER_COLUMNS = {
     "age", "dose_mg", "planned_dose_mg", "grade", "value", "lln", "uln", "sbp_mmhg", "dbp_mmhg", "heart_rate_bpm", "weight_kg",
 }
 # Columns a file may add: names outside the contract (some are names toxwatch uses inside), and
-# the adverse events' optional column, which is then read.
+# the optional columns of adverse events and tumour assessments, which are then read.
 EXTRA_COLUMNS = ("notes", "", "Patient Name", "头痛", "=cmd|' /C calc'!A0", "a,b", "_row", "raw_line", "reasons", "__toxwatch_bytes", "subject_id")
-OPTIONAL_COLUMNS = {"adverse_events": ("expedited_report_date",)}
+OPTIONAL_COLUMNS = {"adverse_events": ("expedited_report_date",), "tumour_assessments": ("visit", "new_lesions", "method")}
 
 # --- hostile values ------------------------------------------------------------------------
 
@@ -280,7 +292,8 @@ def hostile_files(draw: st.DrawFn, source: str) -> HostileFile:
                 del fields[at]
         else:
             header[at] = name.upper()
-        if name not in header:  # an extra column of the same name would stand in for it
+        # An extra column of the same name would stand in for it; an optional column may be left out.
+        if name not in header and name not in OPTIONAL_COLUMNS.get(source, ()):
             whole_file_problem = f"required column {name} {'missing' if problem == 'missing_column' else 'renamed ' + name.upper()}"
     width = len(header)
 
@@ -451,6 +464,7 @@ def fuzz_trial(tmp_path_factory) -> FuzzTrial:
     config_path = make_mini_trial(tmp_path_factory.mktemp("fuzz") / "trial")
     (config_path.parent / "labs.csv").write_text(LAB_ROWS)
     (config_path.parent / "vitals.csv").write_text(VITAL_ROWS)
+    (config_path.parent / "tumour_assessments.csv").write_text(TUMOUR_ROWS)
     config = load_trial_config(config_path)
     dictionary = load_curated_dictionary(config.model.trial.ctcae_version)
     subjects = validate_source(read_source(config, "subjects"), agents=config.model.agents, dictionary=dictionary, run_date=RUN_DATE)
@@ -501,7 +515,7 @@ trials_of_hostile_files = st.tuples(*(hostile_files(source) for source in SOURCE
 @settings(max_examples=WHOLE_TRIAL_EXAMPLES, **FUZZ_SETTINGS)
 @given(hostile_trial=trials_of_hostile_files)
 def test_every_record_of_a_hostile_trial_is_accounted_for(fuzz_trial: FuzzTrial, hostile_trial: tuple[HostileFile, ...]) -> None:
-    """Property A, whole trial: all five sources fuzzed at once, through validate_trial."""
+    """Property A, whole trial: all six sources fuzzed at once, through validate_trial."""
     CASES_RUN["A whole trial"] += 1
     paths = {hostile.source: fuzz_trial.write(hostile) for hostile in hostile_trial}
     try:

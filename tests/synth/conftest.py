@@ -16,7 +16,7 @@ from synth import generate_trial
 from tests.conftest import REPO_ROOT
 
 BUNDLED_DIR = REPO_ROOT / "data" / "trials" / "npc-apatinib-pd1"
-SOURCE_NAMES = ("subjects", "exposure", "adverse_events", "labs", "vitals")
+SOURCE_NAMES = ("subjects", "exposure", "adverse_events", "labs", "vitals", "tumour_assessments")
 
 # CTCAE v5.0 allowed grades of every term the generator may emit (typed from the NCI
 # workbook; membership matters: Lung infection and Myocarditis have no grade 1,

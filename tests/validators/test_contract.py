@@ -30,13 +30,17 @@ ADVERSE_EVENTS = (
 )
 LABS = ("subject_id", "collection_date", "test_code", "value", "unit", "lln", "uln")
 VITALS = ("subject_id", "measure_date", "sbp_mmhg", "dbp_mmhg", "heart_rate_bpm", "weight_kg")
+TUMOUR_ASSESSMENTS = ("subject_id", "assessment_date", "overall_response")
 
 
 def test_the_reader_requires_the_models_columns_in_their_order():
     assert SOURCE_COLUMNS == {
         "subjects": SUBJECTS, "exposure": EXPOSURE, "adverse_events": ADVERSE_EVENTS, "labs": LABS, "vitals": VITALS,
+        "tumour_assessments": TUMOUR_ASSESSMENTS,
     }
-    assert OPTIONAL_COLUMNS == {"adverse_events": ("expedited_report_date",)}
+    assert OPTIONAL_COLUMNS == {
+        "adverse_events": ("expedited_report_date", "treatment"), "tumour_assessments": ("visit", "new_lesions", "method"),
+    }
     assert required_columns("adverse_events", ["a", "b"]) == ADVERSE_EVENTS + (
         "attribution_a", "action_a", "attribution_b", "action_b",
     )
@@ -50,6 +54,7 @@ def test_the_parser_types_the_models_columns():
         "adverse_events": ("onset_date", "resolution_date", "awareness_date", "expedited_report_date"),
         "labs": ("collection_date",),
         "vitals": ("measure_date",),
+        "tumour_assessments": ("assessment_date",),
     }
     assert INTEGER_COLUMNS == {"subjects": ("age",), "adverse_events": ("grade",), "vitals": ("sbp_mmhg", "dbp_mmhg", "heart_rate_bpm")}
     assert DECIMAL_COLUMNS == {"exposure": ("dose_mg", "planned_dose_mg"), "labs": ("value", "lln", "uln"), "vitals": ("weight_kg",)}
@@ -97,6 +102,7 @@ STORE_LAYOUT = {
         "grade": "INTEGER", "grade_reported": "INTEGER", "onset_date": "DATE", "resolution_date": "DATE",
         "serious": "VARCHAR", "serious_criteria": "VARCHAR", "outcome": "VARCHAR", "awareness_date": "DATE",
         "expedited_report_date": "DATE", "source_row": "BIGINT",
+        "treatment": "VARCHAR",  # added with layout 4
     },
     "labs": {
         "load_id": "VARCHAR", "subject_id": "VARCHAR", "collection_date": "DATE", "test_code": "VARCHAR",
@@ -109,6 +115,11 @@ STORE_LAYOUT = {
         "dbp_mmhg": "INTEGER", "heart_rate_bpm": "INTEGER", "weight_kg": "DOUBLE", "source_row": "BIGINT",
         "toxicity_term": "VARCHAR", "toxicity_grade": "INTEGER", "gradable": "BOOLEAN",
     },
+    # Added with layout 3: tumour assessments, no key (two assessments of one date are both kept).
+    "tumour_assessments": {
+        "load_id": "VARCHAR", "subject_id": "VARCHAR", "visit": "VARCHAR", "assessment_date": "DATE",
+        "overall_response": "VARCHAR", "new_lesions": "VARCHAR", "method": "VARCHAR", "source_row": "BIGINT",
+    },
 }
 # Never missing in a counted record: a missing value excludes it (identifiers, dates, the lab
 # result) or a conservative reading fills it (AE identifier, grade, seriousness, outcome; the
@@ -119,6 +130,7 @@ NOT_NULL = {
     "adverse_events": {"load_id", "ae_id", "subject_id", "ctcae_term", "meddra_soc", "grade", "onset_date", "serious", "outcome"},
     "labs": {"load_id", "subject_id", "collection_date", "test_code", "value"},
     "vitals": {"load_id", "subject_id", "measure_date"},
+    "tumour_assessments": {"load_id", "subject_id", "assessment_date", "overall_response"},
 }
 PRIMARY_KEYS = {"subjects": ["load_id", "subject_id"], "adverse_events": ["load_id", "ae_id"]}
 
