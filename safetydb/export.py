@@ -6,8 +6,12 @@ from pathlib import Path
 
 import polars as pl
 
+from safetydb.efficacy import efficacy_tables
+from safetydb.exposure_rates import exposure_adjusted_rates
 from safetydb.incidence import cumulative_incidence
 from safetydb.store import TABLE_MODELS, SafetyStore
+from safetydb.time_to_modification import time_to_modification
+from trial.config import TrialConfig
 
 # A cell starting with one of these is read as a formula by spreadsheets (OWASP, CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,14 +38,21 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 
 # Tables computed in Python from a model (estimators SQL does not offer), exported beside the SQL ones.
-COMPUTED_TABLES = ("t_cumulative_incidence", "cumulative_incidence_curves")
+COMPUTED_TABLES = (
+    "t_cumulative_incidence", "cumulative_incidence_curves", "t_time_to_modification", "t_eair",
+    "t_best_response", "efficacy_subjects", "t_survival", "km_curves",
+)
 
 
-def write_tables(store: SafetyStore, folder: Path) -> dict[str, pl.DataFrame]:
-    """Export every table built in ``store``: the SQL table models and the computed tables."""
+def write_tables(store: SafetyStore, folder: Path, *, config: TrialConfig | None = None) -> dict[str, pl.DataFrame]:
+    """Export every table built in ``store``: the SQL table models and the computed tables
+    (``config`` sets how efficacy is derived, ``[efficacy]``; without it, the defaults)."""
     folder.mkdir(parents=True, exist_ok=True)
     tables = {name: store.model(name) for name in TABLE_MODELS}
     tables["t_cumulative_incidence"], tables["cumulative_incidence_curves"] = cumulative_incidence(store)
+    tables["t_time_to_modification"] = time_to_modification(store)
+    tables["t_eair"] = exposure_adjusted_rates(store)
+    tables |= efficacy_tables(store, config.model.efficacy if config is not None else None)
     for name, frame in tables.items():
         frame.write_parquet(folder / f"{name}.parquet")
         write_csv(frame, folder / f"{name}.csv")

@@ -16,6 +16,7 @@ from safetydb.store import (
     ModelParameters,
     SafetyStore,
 )
+from safetydb.study_tables import register_study_tables
 from trial.config import TrialConfig
 
 
@@ -33,6 +34,8 @@ def model_parameters(config: TrialConfig, cut_id: str, cut_date: date) -> ModelP
         value_ae_window_days=config.model.reconciliation.value_ae_window_days,
         value_grade_min=config.model.reconciliation.value_grade_min,
         dose_action_window_days=config.model.reconciliation.dose_action_window_days,
+        max_days_since_contact=config.model.data_currency.max_days_since_contact,
+        low_rdi_percent=config.model.exposure.low_rdi_percent,
     )
 
 
@@ -49,6 +52,49 @@ def aesi_terms_frame(config: TrialConfig) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
+def aesi_units_frame(config: TrialConfig) -> pl.DataFrame:
+    """The rows of the AESI tables, in order: each group (declared in ``[aesi_groups]``) followed
+    by its sets, then the sets in no group. ``kind`` is "group" or "set"; a set's ``aesi_group``
+    is its group (none when ungrouped), a group's is itself."""
+    model = config.model
+    rows = []
+
+    def add(aesi: str, label: str, kind: str, group: str | None) -> None:
+        rows.append({"aesi": aesi, "label": label, "kind": kind, "aesi_group": group, "position": len(rows) + 1})
+
+    for group, definition in model.aesi_groups.items():
+        add(group, definition.label, "group", group)
+        for aesi, aesi_set in model.aesi.items():
+            if aesi_set.group == group:
+                add(aesi, aesi_set.label, "set", group)
+    for aesi, aesi_set in model.aesi.items():
+        if aesi_set.group is None:
+            add(aesi, aesi_set.label, "set", None)
+    schema = {"aesi": pl.String, "label": pl.String, "kind": pl.String, "aesi_group": pl.String, "position": pl.Int64}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def subgroup_levels_frame(config: TrialConfig) -> pl.DataFrame:
+    """The configured subgroups (``[[subgroups]]``) and their levels, in the configured order."""
+    rows = [
+        {
+            "variable": subgroup.variable,
+            "subgroup_label": subgroup.label,
+            "subgroup_position": subgroup_position,
+            "level": level.value,
+            "level_label": level.shown,
+            "level_position": level_position,
+        }
+        for subgroup_position, subgroup in enumerate(config.model.subgroups, start=1)
+        for level_position, level in enumerate(subgroup.levels, start=1)
+    ]
+    schema = {
+        "variable": pl.String, "subgroup_label": pl.String, "subgroup_position": pl.Int64,
+        "level": pl.String, "level_label": pl.String, "level_position": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
 def lab_terms(version: str) -> pl.DataFrame:
     """The (test, CTCAE term) pairs graded from values; none when the version has no criteria."""
     if version not in supported_versions():
@@ -58,7 +104,10 @@ def lab_terms(version: str) -> pl.DataFrame:
 
 def build_cut_models(store: SafetyStore, config: TrialConfig, cut_id: str, cut_date: date) -> None:
     store.register_table("aesi_terms", aesi_terms_frame(config))
+    store.register_table("aesi_units", aesi_units_frame(config))
+    store.register_table("subgroup_levels", subgroup_levels_frame(config))
     store.register_table("lab_terms", lab_terms(config.model.trial.ctcae_version))
+    register_study_tables(store, config)
     store.run_models(
         STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS + RECONCILIATION_MODELS,
         model_parameters(config, cut_id, cut_date),

@@ -35,16 +35,22 @@ from validators.schemas import SCHEMAS
 from validators.validate import QUERY_SCHEMA, line_query_id
 
 SQL_DIR = Path(__file__).with_name("sql")
-STAGING_MODELS = ("stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution", "stg_labs")
+STAGING_MODELS = (
+    "stg_subjects", "stg_exposure", "stg_adverse_events", "stg_ae_attribution", "stg_labs", "stg_tumour_assessments",
+)
 DERIVED_MODELS = (
     "int_subject_dosing",
     "int_subject_cycles",
     "int_ae_cycles",
     "int_adverse_events",
     "int_ae_aesi",
+    "int_ae_aesi_units",
     "int_time_to_toxicity",
     "int_serious_events",
     "int_graded_values",
+    "int_subject_status",
+    "int_agent_exposure",
+    "int_eair",
 )
 TABLE_MODELS = (
     "t_overview",
@@ -53,10 +59,22 @@ TABLE_MODELS = (
     "t_by_cycle",
     "t_attribution",
     "t_aesi",
+    "t_aesi_timing",
+    "t_aesi_management",
+    "t_aesi_dose_actions",
+    "t_aesi_by_subgroup",
     "t_exposure",
+    "t_dose_intensity",
+    "t_enrolment_by_site",
+    "t_enrolment_by_month",
+    "t_disposition",
+    "t_demographics",
+    "t_data_currency",
     "t_lab_shift",
     "t_sae_listing",
     "t_deaths",
+    "t_heatmap",
+    "t_swimmer",
 )
 # Reconciliation models: cross-source checks run after the derived models, each returning rows
 # in the shape of RECONCILIATION_COLUMNS; they become queries in queries.csv.
@@ -76,7 +94,7 @@ PARAMETER = re.compile(r"\$([a-z_]+)")
 LOCK_WAIT_VARIABLE, LOCK_WAIT_SECONDS = "TOXWATCH_STORE_WAIT_SECONDS", 120.0
 notes = logging.getLogger("toxwatch")
 MEMORY_LIMIT = "1GB"
-SCHEMA_VERSION = 3  # the table layout (sql/schema.sql and source_table_ddl); a store with another layout is refused
+SCHEMA_VERSION = 4  # the table layout (sql/schema.sql and source_table_ddl); a store with another layout is refused
 
 # The source tables are not written out in sql/schema.sql: each holds the source's own columns as
 # its Pandera model declares them (validators/contract.py), plus the store's: the cut, the source
@@ -97,6 +115,7 @@ DERIVED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("toxicity_term", "VARCHAR"), ("toxicity_grade", "INTEGER"), ("gradable", "BOOLEAN"),
     ),
     "vitals": (("toxicity_term", "VARCHAR"), ("toxicity_grade", "INTEGER"), ("gradable", "BOOLEAN")),
+    "tumour_assessments": (),
 }
 
 
@@ -188,6 +207,8 @@ class ModelParameters:
     value_ae_window_days: int = 14
     value_grade_min: int = 3
     dose_action_window_days: int = 7
+    max_days_since_contact: int = 90
+    low_rdi_percent: float = 80.0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -203,6 +224,8 @@ class ModelParameters:
             "value_ae_window_days": self.value_ae_window_days,
             "value_grade_min": self.value_grade_min,
             "dose_action_window_days": self.dose_action_window_days,
+            "max_days_since_contact": self.max_days_since_contact,
+            "low_rdi_percent": self.low_rdi_percent,
         }
 
 

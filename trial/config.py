@@ -98,6 +98,46 @@ class DataQuality(_Strict):
     )
 
 
+class Site(_Strict):
+    """One enrolling site, keyed by the subjects file's site_id."""
+
+    name: str = Field(pattern=r"\S", description="the site's name as reports show it (a site without one shows its id)")
+
+
+class DataCurrency(_Strict):
+    """How recent each living subject's last contact must be."""
+
+    max_days_since_contact: int = Field(
+        90, ge=1, description="a living subject last contacted more than this many days before the cut is listed as not current"
+    )
+
+
+class Demographics(_Strict):
+    """How the demographics table groups subjects."""
+
+    age_group_bounds: list[int] = Field(
+        default_factory=lambda: [65],
+        description="ages at which a new age group starts, ascending (e.g. [45, 65]: < 45, 45-64, >= 65)",
+    )
+
+    @field_validator("age_group_bounds")
+    @classmethod
+    def _ascending(cls, value: list[int]) -> list[int]:
+        if any(bound < 1 or bound > 120 for bound in value):
+            raise ValueError("each bound must be an age from 1 to 120")
+        if any(later <= earlier for earlier, later in zip(value, value[1:])):
+            raise ValueError("bounds must be ascending, each listed once")
+        return value
+
+
+class ExposureSettings(_Strict):
+    """Thresholds of the dose-intensity table."""
+
+    low_rdi_percent: float = Field(
+        80, gt=0, le=100, description="a relative dose intensity below this percentage is counted as low"
+    )
+
+
 class Attribution(_Strict):
     related_levels: list[str] = Field(default_factory=lambda: list(DEFAULT_RELATED_LEVELS))
 
@@ -139,12 +179,57 @@ class Sources(_Strict):
     adverse_events: Source
     labs: Source | None = None
     vitals: Source | None = None
+    tumour_assessments: Source | None = None
 
 
 class AesiSet(_Strict):
     label: str
     terms: list[str] = Field(default_factory=list)
     other_specify: list[str] = Field(default_factory=list)
+    group: str | None = Field(
+        None, pattern=r"^[a-z0-9_]+$", description="id of the [aesi_groups.<id>] the set belongs to; none = ungrouped"
+    )
+
+
+class AesiGroup(_Strict):
+    """AESI sets tabled together (e.g. immune-related AEs, a drug's class effects)."""
+
+    label: str = Field(pattern=r"\S", description="shown in the tables and the report")
+
+
+class SubgroupLevel(_Strict):
+    """One level of a subgroup variable: the value as the subjects file holds it, and its label."""
+
+    value: str = Field(pattern=r"\S")
+    label: str | None = Field(None, description="shown in the tables; default: the value")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _string_is_a_value(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"value": value}
+        return value
+
+    @property
+    def shown(self) -> str:
+        return self.value if self.label is None else self.label
+
+
+class Subgroup(_Strict):
+    """Subjects split by a categorical variable of the subjects file (e.g. prior re-irradiation)."""
+
+    variable: str = Field(pattern=r"^[a-z0-9_]+$", description="a text column of the subjects source")
+    label: str = Field(pattern=r"\S")
+    levels: list[SubgroupLevel] = Field(min_length=1, description="the values, in the order shown")
+
+    @field_validator("levels")
+    @classmethod
+    def _each_value_once(cls, value: list[SubgroupLevel]) -> list[SubgroupLevel]:
+        values = [level.value for level in value]
+        for name in values:
+            if values.count(name) > 1:
+                raise ValueError(f"level {name!r} is listed twice")
+        return value
 
 
 class EventDefinition(_Strict):
@@ -461,6 +546,94 @@ class Alerts(_Strict):
         return value
 
 
+class Report(_Strict):
+    """How the DSMB report is laid out: on paper (dsmb_report.pdf) and in its charts."""
+
+    paper: Literal["A4", "Letter"] = Field("A4", description="page size of the PDF: A4 (210 x 297 mm) or US Letter (8.5 x 11 in)")
+    # Display settings of the charts: what fits a page, not clinical rules; the tables behind them hold every row.
+    heatmap_terms: int = Field(
+        20, ge=1, le=100, description="the AE heatmap shows this many treatment-emergent terms, the most frequent first"
+    )
+    swimmer_max_subjects: int = Field(
+        100, ge=1,
+        description="above this many treated subjects the swimmer plot draws this many lanes: subjects with a grade >= 3 AE or a death first, then the longest on study",
+    )
+
+
+class BryantDay(_Strict):
+    """Bryant and Day (1995) two-stage design monitoring response and toxicity together.
+
+    Toxicity is counted as the paper counts it, by the subjects WITHOUT the toxic event. Stage 1
+    (the first ``n1`` treated subjects) stops when responders <= ``r1`` or non-toxic subjects <=
+    ``t1``; at the end (the first ``n``) the regimen is acceptable only when responders > ``r``
+    and non-toxic subjects > ``t``. The rates and error bounds are the design's hypotheses: the
+    report shows the exact operating characteristics of the bounds under them.
+    """
+
+    n1: int = Field(ge=1, description="subjects in stage 1 (the first n1 treated)")
+    n: int = Field(ge=2, description="subjects in both stages (the first n treated)")
+    r1: int = Field(ge=0, description="stop at stage 1 when responders <= r1")
+    r: int = Field(ge=0, description="promising only when responders among n > r")
+    t1: int = Field(ge=0, description="stop at stage 1 when subjects without the toxic event <= t1")
+    t: int = Field(ge=0, description="tolerable only when subjects without the toxic event among n > t")
+    p0: float = Field(gt=0, lt=1, description="response rate not worth pursuing")
+    p1: float = Field(gt=0, lt=1, description="response rate worth pursuing, above p0")
+    q0: float = Field(gt=0, lt=1, description="probability of no toxic event that is unacceptable")
+    q1: float = Field(gt=0, lt=1, description="probability of no toxic event that is acceptable, above q0")
+    alpha_response: float = Field(0.10, gt=0, lt=1, description="bound on P(acceptable | p0, q1)")
+    alpha_toxicity: float = Field(0.10, gt=0, lt=1, description="bound on P(acceptable | p1, q0)")
+    power: float = Field(0.80, gt=0, lt=1, description="required P(acceptable | p1, q1)")
+    response_evaluable_days: int = Field(
+        168, ge=1,
+        description="a subject without a response, progression or death counts as a non-responder once followed this many days from the time origin",
+    )
+    event: EventDefinition = Field(description="the toxic event, defined as a stopping rule's event")
+
+    @field_validator("p1")
+    @classmethod
+    def _p1_above_p0(cls, value: float, info) -> float:
+        return _rate_above(value, info, "p0", "the response rate worth pursuing")
+
+    @field_validator("q1")
+    @classmethod
+    def _q1_above_q0(cls, value: float, info) -> float:
+        return _rate_above(value, info, "q0", "the acceptable probability of no toxic event")
+
+    @model_validator(mode="after")
+    def _bounds_fit_the_stages(self) -> BryantDay:
+        if not self.n1 < self.n:
+            raise ValueError(f"n1 = {self.n1} must be below n = {self.n}")
+        for key, bound, size in (("r1", self.r1, self.n1), ("t1", self.t1, self.n1), ("r", self.r, self.n), ("t", self.t, self.n)):
+            if not bound < size:
+                raise ValueError(f"{key} = {bound} must be below the subjects it counts ({size})")
+        if self.event.window == "any":
+            # A subject is free of the toxic event only once its window is over; with no window
+            # nobody is ever settled as non-toxic.
+            raise ValueError('the toxic event needs a window: window = "cycle1", or "first_days" with days = N')
+        return self
+
+
+class Efficacy(_Strict):
+    """Efficacy derivations: RECIST 1.1 best overall response, ORR, PFS, OS (safetydb/efficacy.py)."""
+
+    confirmation_required: bool = Field(True, description="a CR or PR counts only when confirmed (single-arm trials)")
+    confirmation_min_days: int = Field(28, ge=1, description="a confirming assessment is at least this many days after the response")
+    sd_min_days: int = Field(
+        42, ge=0, description="stable disease needs an assessment of SD or better at least this many days after the time origin"
+    )
+    time_origin: Literal["first_dose", "enrolment"] = Field("first_dose", description="day 1 of PFS, OS and the SD minimum")
+    population: Literal["treated", "enrolled"] = Field(
+        "treated", description="treated: subjects with at least one dose (the safety population); enrolled: every subject"
+    )
+    bryant_day: BryantDay | None = None
+
+    @model_validator(mode="after")
+    def _origin_for_the_population(self) -> Efficacy:
+        if self.population == "enrolled" and self.time_origin == "first_dose":
+            raise ValueError('population "enrolled" includes untreated subjects, who have no first dose: set time_origin = "enrolment"')
+        return self
+
+
 class TrialConfigModel(_Strict):
     trial: TrialSection
     agents: list[Agent] = Field(min_length=1)
@@ -469,13 +642,21 @@ class TrialConfigModel(_Strict):
     attribution: Attribution = Attribution()
     reconciliation: Reconciliation = Reconciliation()
     data_quality: DataQuality = DataQuality()
+    sites: dict[str, Site] = Field(default_factory=dict)
+    data_currency: DataCurrency = DataCurrency()
+    demographics: Demographics = Demographics()
+    exposure: ExposureSettings = ExposureSettings()
     sources: Sources
     aesi: dict[str, AesiSet] = Field(default_factory=dict)
+    aesi_groups: dict[str, AesiGroup] = Field(default_factory=dict)
+    subgroups: list[Subgroup] = Field(default_factory=list)
     stopping_rules: list[StoppingRule] = Field(default_factory=list)
+    efficacy: Efficacy = Efficacy()
     expedited: Expedited = Expedited()
     schedules: list[Schedule] = Field(default_factory=list)
     privacy: Privacy = Privacy()
     alerts: Alerts = Alerts()
+    report: Report = Report()
 
 
 @dataclass(frozen=True)
@@ -568,6 +749,9 @@ def _check_references(path: Path, model: TrialConfigModel) -> None:
                 raise InputError(
                     path, f"{key}.event.aesi", f"unknown AESI set {name!r}", f"use one of {sorted(model.aesi)} or define [aesi.{name}]"
                 )
+    _check_bryant_day_event(path, model, agent_ids)
+    _check_aesi_groups(path, model)
+    _check_subgroups(path, model)
     schedule_names = [schedule.name for schedule in model.schedules]
     for position, schedule in enumerate(model.schedules, start=1):
         if schedule_names.count(schedule.name) > 1:
@@ -594,6 +778,64 @@ def _check_references(path: Path, model: TrialConfigModel) -> None:
                     f"specify is given but {entry.term!r} is not an \"<SOC> - Other, specify\" term",
                     "drop specify, or give the \"<SOC> - Other, specify\" term the text belongs to",
                 )
+
+
+def _check_bryant_day_event(path: Path, model: TrialConfigModel, agent_ids: list[str]) -> None:
+    """The Bryant-Day toxic event names agents and AESI sets the trial declares, as a rule's event must."""
+    design = model.efficacy.bryant_day
+    if design is None:
+        return
+    key = "efficacy.bryant_day.event"
+    for agent in design.event.related_to:
+        if agent not in agent_ids:
+            raise InputError(path, f"{key}.related_to", f"unknown agent {agent!r}", f"use one of {agent_ids}")
+    for name in design.event.aesi:
+        if name not in model.aesi:
+            raise InputError(path, f"{key}.aesi", f"unknown AESI set {name!r}", f"use one of {sorted(model.aesi)} or define [aesi.{name}]")
+
+
+def _check_aesi_groups(path: Path, model: TrialConfigModel) -> None:
+    """Every AESI set's group is declared, and no group id is also a set id (tables key rows by either)."""
+    for name, definition in model.aesi.items():
+        if definition.group is not None and definition.group not in model.aesi_groups:
+            raise InputError(
+                path, f"aesi.{name}.group", f"unknown AESI group {definition.group!r}",
+                f'declare it: [aesi_groups.{definition.group}] label = "..."',
+            )
+    for group in model.aesi_groups:
+        if group in model.aesi:
+            raise InputError(
+                path, f"aesi_groups.{group}", f"{group!r} is also an AESI set id", "give the group an id no AESI set uses"
+            )
+
+
+# A subgroup splits subjects by a text column of theirs, never by their identifier.
+NOT_SUBGROUP_VARIABLES = ("subject_id",)
+
+
+def subgroup_variables() -> tuple[str, ...]:
+    """The subjects source's text columns a subgroup may split by (validators/schemas.py)."""
+    # The Pandera models, imported only when a config has subgroups.
+    from validators.contract import source_columns
+
+    return tuple(
+        column.name for column in source_columns("subjects")
+        if column.kind == "text" and column.name not in NOT_SUBGROUP_VARIABLES
+    )
+
+
+def _check_subgroups(path: Path, model: TrialConfigModel) -> None:
+    """A subgroup splits by a text column of the subjects source, each variable once."""
+    if not model.subgroups:
+        return
+    allowed = subgroup_variables()
+    variables = [subgroup.variable for subgroup in model.subgroups]
+    for position, subgroup in enumerate(model.subgroups, start=1):
+        key = f"subgroups[{position}].variable"
+        if subgroup.variable not in allowed:
+            raise InputError(path, key, f"{subgroup.variable!r} is not a text column of the subjects source", f"use one of {list(allowed)}")
+        if subgroup.variable in variables[: position - 1]:
+            raise InputError(path, key, f"subgroup variable {subgroup.variable!r} is used twice", "split by each variable once")
 
 
 def _check_privacy(path: Path, model: TrialConfigModel) -> None:

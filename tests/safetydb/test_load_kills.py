@@ -96,12 +96,15 @@ for line in sys.stdin:
 '''
 
 KILL_POINTS = (
-    [f"source:{k}" for k in range(1, 6)]  # after subjects, exposure, adverse events, labs, vitals
+    [f"source:{k}" for k in range(1, 7)]  # after subjects, exposure, adverse events, labs, vitals, tumour assessments
     + [f"insert:{k}" for k in (1, 2, 3, 4, 6, 8, 10)]
     + ["finish"]
     + [f"timer:{seconds}" for seconds in (0.01, 0.03, 0.06, 0.1, 0.2, 0.4)]
 )
-LOAD_TABLES = ("loads", "cuts", "subjects", "exposure", "adverse_events", "ae_attribution", "labs", "vitals", "quarantine", "load_queries")
+LOAD_TABLES = (
+    "loads", "cuts", "subjects", "exposure", "adverse_events", "ae_attribution", "labs", "vitals", "tumour_assessments",
+    "quarantine", "load_queries",
+)
 
 
 @pytest.fixture(scope="module")

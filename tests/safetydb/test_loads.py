@@ -26,7 +26,9 @@ from safetydb.store import SCHEMA_VERSION, SafetyStore
 from tests.conftest import make_mini_trial
 from trial.errors import InputError
 
-SOURCE_TABLES = ("subjects", "exposure", "adverse_events", "labs", "vitals", "ae_attribution", "quarantine", "load_queries")
+SOURCE_TABLES = (
+    "subjects", "exposure", "adverse_events", "labs", "vitals", "tumour_assessments", "ae_attribution", "quarantine", "load_queries",
+)
 
 
 def row_counts(database: str) -> dict[str, int]:

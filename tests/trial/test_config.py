@@ -32,7 +32,10 @@ def test_bundled_config_describes_the_seed_trial():
         ("severe_hemorrhage", "event_count"),
         ("severe_trae_rate", "bayes"),
     ]
-    assert list(model.aesi) == ["hemorrhage", "necrosis", "hypertension", "thyroid", "pneumonitis", "myocarditis", "hepatitis", "rccep"]
+    assert list(model.aesi) == [
+        "hemorrhage", "hypertension", "hand_foot", "proteinuria", "necrosis", "colitis", "hepatitis", "pneumonitis",
+        "thyroid", "hypophysitis", "adrenal", "diabetes", "myocarditis", "nephritis", "skin", "rccep",
+    ]
 
 
 def test_no_end_window_is_allowed(tmp_path):
