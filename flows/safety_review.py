@@ -53,6 +53,11 @@ def render_task(loaded: stages.LoadedCut) -> list[str]:
     return stages.render(loaded)
 
 
+@task(name="render-pdf")
+def pdf_task(loaded: stages.LoadedCut) -> dict:
+    return stages.render_pdf(loaded)
+
+
 @task(name="send-alerts")
 def alerts_task(loaded: stages.LoadedCut) -> dict:
     """Webhook alerts of the review (``[alerts]``); written to alerts.json in the folder before
@@ -80,10 +85,15 @@ def safety_review(
         rendered = time.perf_counter()
         reports = render_task(loaded)
         timings = analysis["timings"] | {"report_s": round(time.perf_counter() - rendered, 3)}
+        laid_out = time.perf_counter()
+        pdf = pdf_task(loaded)
+        timings["pdf_s"] = round(time.perf_counter() - laid_out, 3)
+        if pdf["written"]:
+            reports = [*reports, str(Path(loaded.out_dir) / pdf["file"])]
         alerts = alerts_task(loaded)
         timings["pipeline_s"] = round(time.perf_counter() - started, 3)
         stages.write_manifest(
-            loaded, reports=reports, timings=timings, reconciliation_queries=analysis["reconciliation_queries"]
+            loaded, reports=reports, pdf=pdf, timings=timings, reconciliation_queries=analysis["reconciliation_queries"]
         )
         out_dir = Path(publish_task(loaded))
     except BaseException:

@@ -35,6 +35,7 @@ from safetydb.identity import LoadIdentity, load_identity, toolkit_version
 from safetydb.lab_grades import derive_vital_grades, first_dose_dates, grade_labs, lab_baselines
 from safetydb.models import build_cut_models, reconciliation_findings
 from safetydb.store import Load, SafetyStore, latest_date
+from signals.bryant_day import evaluate_bryant_day, write_bryant_day
 from signals.expedited import evaluate_expedited
 from signals.flags import assemble_flags, evaluate_rules_with_exclusions, source_shrinkage
 from trial.config import TrialConfig, load_trial_config
@@ -374,9 +375,10 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
     cut_date = date.fromisoformat(loaded.cut_date)
     with SafetyStore(loaded.database_path) as store:
         build_cut_models(store, config, loaded.cut_id, cut_date)
-        tables = write_tables(store, out_dir / "tables")
+        tables = write_tables(store, out_dir / "tables", config=config)
         built = time.perf_counter()
         results, worst, excluded = evaluate_rules_with_exclusions(store, config, loaded.cut_id)
+        write_bryant_day(evaluate_bryant_day(store, config, tables["efficacy_subjects"], cut_date=cut_date), out_dir / "tables")
         reports = evaluate_expedited(store, config, cut_date)
         reports.write_parquet(out_dir / "tables" / "expedited_reports.parquet")
         write_csv(reports, out_dir / "tables" / "expedited_reports.csv")
@@ -436,8 +438,23 @@ def render(loaded: LoadedCut) -> list[str]:
     return [str(path) for path in render_reports(Path(loaded.out_dir), loaded_cut=summary, config=loaded.config)]
 
 
+def render_pdf(loaded: LoadedCut) -> dict:
+    """dsmb_report.pdf from the rendered dsmb_report.html, on the trial's paper ([report] paper).
+    Returns the manifest's record of it: written, or not and why (WeasyPrint could not load:
+    the warning names what to install, and the HTML report stands)."""
+    from reports.pdf import write_pdf
+
+    outcome = write_pdf(Path(loaded.out_dir) / "dsmb_report.html", paper=loaded.config.model.report.paper)
+    return outcome.manifest_entry()
+
+
 def write_manifest(
-    loaded: LoadedCut, *, reports: Sequence[str] = (), timings: dict[str, float] | None = None, reconciliation_queries: int = 0
+    loaded: LoadedCut,
+    *,
+    reports: Sequence[str] = (),
+    pdf: dict | None = None,
+    timings: dict[str, float] | None = None,
+    reconciliation_queries: int = 0,
 ) -> Path:
     """Write manifest.json last: it names every other file of the folder with its sha256, so a
     folder with a manifest is complete and can be checked."""
@@ -468,6 +485,8 @@ def write_manifest(
         },
         "queries": {"validation": loaded.queries, "reconciliation": reconciliation_queries},
         "reports": [Path(p).name for p in reports],
+        # The PDF of the DSMB report, where the run makes one: written, or not and why.
+        **({"pdf": pdf} if pdf is not None else {}),
         "timings_s": loaded.timings | (timings or {}),
     }
     return write_folder_manifest(out_dir, manifest)

@@ -24,18 +24,19 @@ def boundary_chart(path: list[dict], curve: list[dict], *, title: str) -> Markup
     def sy(x: float) -> float:
         return HEIGHT - MARGIN_BOTTOM - (HEIGHT - MARGIN_TOP - MARGIN_BOTTOM) * x / max_x
 
+    # Colours and strokes as SVG attributes too: a PDF renderer applies no page CSS inside an SVG.
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}" font-family="sans-serif">',
         f"<title>{escape(title)}</title>",
-        f'<line x1="{MARGIN_LEFT}" y1="{HEIGHT - MARGIN_BOTTOM}" x2="{WIDTH - MARGIN_RIGHT}" y2="{HEIGHT - MARGIN_BOTTOM}" class="axis"/>',
-        f'<line x1="{MARGIN_LEFT}" y1="{MARGIN_TOP}" x2="{MARGIN_LEFT}" y2="{HEIGHT - MARGIN_BOTTOM}" class="axis"/>',
+        f'<line x1="{MARGIN_LEFT}" y1="{HEIGHT - MARGIN_BOTTOM}" x2="{WIDTH - MARGIN_RIGHT}" y2="{HEIGHT - MARGIN_BOTTOM}" stroke="{MUTED}" class="axis"/>',
+        f'<line x1="{MARGIN_LEFT}" y1="{MARGIN_TOP}" x2="{MARGIN_LEFT}" y2="{HEIGHT - MARGIN_BOTTOM}" stroke="{MUTED}" class="axis"/>',
     ]
     for tick in _ticks(max_n):
-        parts.append(f'<text x="{sx(tick):.1f}" y="{HEIGHT - MARGIN_BOTTOM + 14}" class="tick" text-anchor="middle">{tick}</text>')
+        parts.append(f'<text x="{sx(tick):.1f}" y="{HEIGHT - MARGIN_BOTTOM + 14}" font-size="11" fill="{MUTED}" class="tick" text-anchor="middle">{tick}</text>')
     for tick in _ticks(max_x):
-        parts.append(f'<text x="{MARGIN_LEFT - 6}" y="{sy(tick) + 4:.1f}" class="tick" text-anchor="end">{tick}</text>')
-    parts.append(f'<text x="{(MARGIN_LEFT + WIDTH) / 2:.0f}" y="{HEIGHT - 6}" class="label" text-anchor="middle">evaluable subjects (n)</text>')
-    parts.append(f'<text x="12" y="{(HEIGHT) / 2:.0f}" class="label" text-anchor="middle" transform="rotate(-90 12 {(HEIGHT) / 2:.0f})">subjects with event (x)</text>')
+        parts.append(f'<text x="{MARGIN_LEFT - 6}" y="{sy(tick) + 4:.1f}" font-size="11" fill="{MUTED}" class="tick" text-anchor="end">{tick}</text>')
+    parts.append(f'<text x="{(MARGIN_LEFT + WIDTH) / 2:.0f}" y="{HEIGHT - 6}" font-size="11" fill="{MUTED}" class="label" text-anchor="middle">evaluable subjects (n)</text>')
+    parts.append(f'<text x="12" y="{(HEIGHT) / 2:.0f}" font-size="11" fill="{MUTED}" class="label" text-anchor="middle" transform="rotate(-90 12 {(HEIGHT) / 2:.0f})">subjects with event (x)</text>')
 
     if shown_curve:
         # Stop region: the first count that crosses the boundary (r + 1) as a step line.
@@ -46,7 +47,7 @@ def boundary_chart(path: list[dict], curve: list[dict], *, title: str) -> Markup
             points.append(f"{sx(previous_n):.1f},{sy(stop_at):.1f}")
             points.append(f"{sx(point['n']):.1f},{sy(stop_at):.1f}")
             previous_n = point["n"]
-        parts.append(f'<polyline points="{" ".join(points)}" class="boundary"/>')
+        parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{STOP_COLOUR}" stroke-width="2" stroke-dasharray="5 3" class="boundary"/>')
     if path:
         # The path keeps only the points where x steps up: draw across, then up.
         steps = [f"{sx(0):.1f},{sy(0):.1f}"]
@@ -55,9 +56,9 @@ def boundary_chart(path: list[dict], curve: list[dict], *, title: str) -> Markup
             steps.append(f"{sx(point['n']):.1f},{sy(previous_x):.1f}")
             steps.append(f"{sx(point['n']):.1f},{sy(point['x']):.1f}")
             previous_x = point["x"]
-        parts.append(f'<polyline points="{" ".join(steps)}" class="observed"/>')
+        parts.append(f'<polyline points="{" ".join(steps)}" fill="none" stroke="{INCIDENCE_COLOUR}" stroke-width="2" class="observed"/>')
         last = path[-1]
-        parts.append(f'<circle cx="{sx(last["n"]):.1f}" cy="{sy(last["x"]):.1f}" r="4" class="observed-point"/>')
+        parts.append(f'<circle cx="{sx(last["n"]):.1f}" cy="{sy(last["x"]):.1f}" r="4" fill="{INCIDENCE_COLOUR}" class="observed-point"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -68,6 +69,7 @@ def _ticks(maximum: int) -> list[int]:
 
 
 INCIDENCE_COLOUR = "#1a56b3"
+STOP_COLOUR = "#b3261e"
 MUTED = "#6b7280"
 DAYS_PER_MONTH = 30.4375  # as safetydb.incidence: months on the axis are 365.25 / 12 days
 PANEL_COLUMNS = 3

@@ -13,7 +13,14 @@ import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from reports.free_text import OpenReportText
+from reports.language import mark_chinese
 from reports.plots import boundary_chart, cumulative_incidence_chart
+from reports.sections.aesi import aesi_context
+from reports.sections.cover import cover_context
+from reports.sections.efficacy import efficacy_context
+from reports.sections.exposure import exposure_context
+from reports.sections.figures import figures_context
+from reports.sections.study_status import study_status_context
 from reports.tables import report_table as _table
 from safetydb.export import read_tables
 from trial.config import TrialConfig
@@ -30,6 +37,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["blank"] = lambda value: "" if value is None else value
+    env.filters["lang"] = mark_chinese  # Chinese text marked lang="zh" (fonts, line breaking)
     return env
 
 
@@ -113,8 +121,6 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
                f"Data cut {cut_date}. Graded from values with CTCAE criteria; the baseline result is graded against the normal range. "
                f"Per test and direction, N = subjects with a gradable on-treatment result ({windows['teae']}).",
                {"test_code": "Test", "ctcae_term": "CTCAE term", "baseline_grade": "Baseline grade", "subjects": "Subjects"} | {f"worst_grade_{g}": f"Worst {g}" for g in range(5)} | {"denominator": "N"}),
-        _table(tables["t_exposure"], "t_exposure", "Exposure", f"{population} Per agent: subjects who received it.",
-               {"agent": "Agent", "subjects_dosed": "Subjects dosed", "median_days_on_treatment": "Median days", "subjects_reduced": "Reduced", "subjects_held": "Held", "subjects_discontinued": "Discontinued"}),
         _table(tables["t_sae_listing"], "t_sae_listing", "Listing of serious adverse events", f"Data cut {cut_date}. All serious AEs with onset by the cut, treatment-emergent or not.{omitted}",
                {"subject_id": "Subject", "ae_id": "AE", "ae_term": "Term", "grade": "Grade", "onset_date": "Onset", "cycle": "Cycle", "outcome": "Outcome", "serious_criteria": "Criteria", "attribution": "Attribution"}),
         _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"{population} Deaths by the cut, any cause.{omitted}",
@@ -153,6 +159,12 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
     ]
     return {
         "title": "DSMB safety review",
+        "cover": cover_context(out_dir, loaded_cut, config),
+        "study_status": study_status_context(tables, config, cut_date=cut_date),
+        "exposure": exposure_context(tables, config, cut_date=cut_date, population=population, teae_window=windows["teae"]),
+        "aesi": aesi_context(tables, config, population=population, teae_window=windows["teae"]),
+        "efficacy": efficacy_context(tables, out_dir / "tables", config, cut_date=cut_date),
+        "figures": figures_context(tables, config, population=population, teae_window=windows["teae"], cycle_rule=windows["cycles"], free_text=free_text),
         "trial_id": flags["trial_id"],
         "registry_id": config.model.trial.registry_id,
         "cut_date": cut_date,

@@ -31,10 +31,12 @@ def review(tmp_path_factory):
 
 def test_output_folder_contract(review):
     """The output contract (docs/outputs.md): OUT/<trial-id>/<cut-date>/ holds the report, flags,
-    queries and manifest, and tables/ holds one CSV and one Parquet file for each of 13 tables:
-    the 10 SQL table models, t_cumulative_incidence and cumulative_incidence_curves, and
-    expedited_reports (OUTPUT_TABLES, listed by hand). The same 13 are named by the code that
-    writes them and by the docs; no table is missing and none is extra."""
+    queries and manifest, and tables/ holds one CSV and one Parquet file for each of 33 tables:
+    the 22 SQL table models, the 8 tables computed in Python from them (cumulative incidence,
+    time to first dose modification, exposure-adjusted rates, efficacy), and the 3 written from
+    signals (expedited_reports, bryant_day_oc, bryant_day_status) (OUTPUT_TABLES, listed by
+    hand). The same 33 are named by the code that writes them and by the docs; no table is
+    missing and none is extra."""
     from safetydb.export import COMPUTED_TABLES
     from safetydb.store import TABLE_MODELS
 
@@ -43,10 +45,10 @@ def test_output_folder_contract(review):
     for name in ("dsmb_report.html", "flags.json", "queries.csv", "manifest.json"):
         assert (out_dir / name).is_file(), name
     tables = out_dir / "tables"
-    assert len(OUTPUT_TABLES) == 10 + 2 + 1
+    assert len(OUTPUT_TABLES) == 22 + 8 + 3
     assert {p.stem for p in tables.glob("*.csv")} == OUTPUT_TABLES
     assert {p.stem for p in tables.glob("*.parquet")} == OUTPUT_TABLES
-    assert set(TABLE_MODELS) | set(COMPUTED_TABLES) | {"expedited_reports"} == OUTPUT_TABLES
+    assert set(TABLE_MODELS) | set(COMPUTED_TABLES) | {"expedited_reports", "bryant_day_oc", "bryant_day_status"} == OUTPUT_TABLES
 
     docs = (REPO_ROOT / "docs" / "outputs.md").read_text()
     tables_section = docs.split("\n## Tables\n", 1)[1].split("\n## ", 1)[0]

@@ -149,7 +149,7 @@ def test_text_lists_the_changes_and_the_reports_due(digest_b):
     assert "S3 AE6 Pharyngeal hemorrhage, grade 5, onset 2025-02-18" in flat
     assert "2 adverse-event record(s) could not be counted" in flat
     # Mini trial AEs at B: 15 rows = 10 clean + 3 counted with queries + 2 excluded (AE11, AE14).
-    assert re.search(r"Rows read for this cut \(5 sources\): \d+ in = \d+ clean \+ \d+ counted with queries \+ 2 excluded \(adverse_events 2\)", flat)
+    assert re.search(r"Rows read for this cut \(6 sources\): \d+ in = \d+ clean \+ \d+ counted with queries \+ 2 excluded \(adverse_events 2\)", flat)
 
 
 @pytest.mark.slow

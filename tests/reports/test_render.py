@@ -25,9 +25,10 @@ def test_flags_come_before_every_table(report):
 
 def test_every_table_states_cut_population_and_window(report):
     """Every table of the output folder has its section, except cumulative_incidence_curves, which
-    the report draws as the chart of t_cumulative_incidence: 13 - 1 = 12 sections."""
+    the report draws as the chart of t_cumulative_incidence, and km_curves, the steps of the
+    Kaplan-Meier curves of t_survival."""
     sections = dict(re.findall(r'<section id="(\w+)" class="table-section">(.*?)</section>', report, flags=re.S))
-    assert set(sections) == OUTPUT_TABLES - {"cumulative_incidence_curves"}
+    assert set(sections) == OUTPUT_TABLES - {"cumulative_incidence_curves", "km_curves"}
     for name, body in sections.items():
         assert "Data cut 2025-07-01" in body, name
     for name in ("t_overview", "t_soc_term", "t_attribution", "t_aesi", "t_cumulative_incidence", "t_deaths"):
