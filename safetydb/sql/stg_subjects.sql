@@ -3,8 +3,8 @@ SELECT
     subject_id, site_id, arm, sex, age, enrolment_date, recurrence_type, prior_reirradiation,
     CASE WHEN end_of_treatment_date <= $cut_date THEN end_of_treatment_date END AS end_of_treatment_date,
     CASE WHEN end_of_treatment_date <= $cut_date THEN end_of_treatment_reason END AS end_of_treatment_reason,
-    LEAST(last_contact_date, $cut_date) AS last_contact_date,
-    last_contact_date IS NOT NULL AS last_contact_recorded,  -- LEAST above skips a missing date and gives the cut date; this keeps that it was missing
+    CASE WHEN last_contact_date > $cut_date THEN $cut_date ELSE last_contact_date END AS last_contact_date,  -- not LEAST, which turns an empty date into the cut: an unknown follow-up stays unknown
+    last_contact_date IS NOT NULL AS last_contact_recorded,
     CASE WHEN death_date <= $cut_date THEN death_date END AS death_date,
     CASE WHEN death_date <= $cut_date OR death_date IS NULL THEN death_cause END AS death_cause
 FROM subjects
