@@ -240,7 +240,7 @@ def swimmer_chart(
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
-        height = 1.6 + 0.2 * n_lanes
+        height = 1.6 + 0.15 * n_lanes
         figure = plt_figure(figsize=(WIDTH_INCHES, height))
         axes = figure.add_axes((0.12, 0.55 / height, 0.85, (height - 1.35) / height))
         axes.set_ylim(n_lanes - 0.5, -0.5)
