@@ -28,10 +28,13 @@ Monitoring at a data cut. The design's subjects are the treated subjects in the 
 first dose: stage 1 the first ``n1``, the whole design the first ``n``. Toxicity is counted by
 the same code as the stopping rules (``rule_events`` / ``rule_subjects`` with the design's event
 definition): a subject is non-toxic once they completed the event's window without the event.
-A subject is a responder with a best overall response of CR or PR at the cut
-(``safetydb.efficacy``), and is evaluable for response once a responder, after progression or
-death, or once followed ``response_evaluable_days`` from the efficacy time origin (a non-responder
-at this cut). Counts can only move one way for the subjects already settled, so a stage is
+The response endpoint has a fixed window: a subject is a responder when their best overall
+response is CR or PR (``safetydb.efficacy``, confirmed as the trial config says) and the response
+was first seen by study day ``response_evaluable_days`` (day 1 = the efficacy time origin; the
+confirming assessment may come later). A subject is evaluable for response once a responder,
+after progression or death, or once followed to that day (a non-responder for the design, even
+if a response is first seen later: it is listed in the efficacy tables, not counted here). With
+the window fixed, counts can only move one way for the subjects already settled, so a stage is
 decided before every subject is evaluable when the outcome is already certain: STOP when even
 every unsettled subject turning out well could not pass a bound, MET when both bounds are
 passed already; PENDING otherwise.
@@ -359,9 +362,22 @@ def monitor(
             }
         )
     if rows[0]["status"] == "STOP":
+        beyond = rows[1]["treated"] - design.n1
+        if beyond > 0:
+            # Enrolment did not pause for the stage-1 look: the committee reads how far it went.
+            rows[0]["statement"] += (
+                f" By this cut {rows[1]['treated']} of the design's {design.n} subjects were treated, {beyond} beyond stage 1."
+            )
+        # What the first n show is kept for information, with what the final bounds would say; no
+        # final decision is made.
+        final_outcome = {
+            "STOP": "would not be declared acceptable", "MET": "would meet both final bounds", "PENDING": "are not yet decided",
+        }.get(rows[1]["status"], "are not evaluable")
         rows[1]["status"] = "NOT REACHED"
-        # What the first n show is kept for information; no final decision is made.
-        rows[1]["statement"] = "Not reached: the trial stops at stage 1. " + rows[1]["statement"].split(". ", 1)[1]
+        rows[1]["statement"] = (
+            f"Not reached: the design stops at stage 1. For information, the first {design.n} {final_outcome}. "
+            + rows[1]["statement"].split(". ", 1)[1]
+        )
     # The stage reached: the final stage once stage 1 is met, else stage 1.
     rows[1 if rows[0]["status"] == "MET" else 0]["current"] = True
     return pl.DataFrame(rows, schema=STATUS_SCHEMA)
@@ -422,11 +438,13 @@ def design_subjects(
     """The treated subjects (rows of ``toxicity``: subject_id, first_dose_date, toxicity_evaluable,
     had_event) with responder and response_evaluable from ``efficacy_subjects``. A subject
     missing from the efficacy rows is unsettled for response, never a responder."""
+    study_day = lambda column: (pl.col(column) - pl.col("origin_date")).dt.total_days() + 1  # noqa: E731 (day 1 = the origin)
+    responder = pl.col("best_response").is_in(["CR", "PR"]) & (study_day("first_response_date") <= response_evaluable_days).fill_null(False)
     response = efficacy_subjects.select(
         "subject_id",
-        pl.col("best_response").is_in(["CR", "PR"]).alias("responder"),
+        responder.alias("responder"),
         (
-            pl.col("best_response").is_in(["CR", "PR"])
+            responder
             | pl.col("pfs_event")
             | ((pl.lit(cut_date) - pl.col("origin_date")).dt.total_days() + 1 >= response_evaluable_days)
         ).alias("response_evaluable"),

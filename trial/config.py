@@ -585,7 +585,7 @@ class BryantDay(_Strict):
     power: float = Field(0.80, gt=0, lt=1, description="required P(acceptable | p1, q1)")
     response_evaluable_days: int = Field(
         168, ge=1,
-        description="a subject without a response, progression or death counts as a non-responder once followed this many days from the time origin",
+        description="the response endpoint's window in study days (day 1 = the time origin): a responder has a CR or PR first seen by this day; a subject followed to this day without one is a non-responder",
     )
     event: EventDefinition = Field(description="the toxic event, defined as a stopping rule's event")
 

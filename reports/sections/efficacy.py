@@ -153,8 +153,9 @@ def _bryant_day(tables_dir: Path, config: TrialConfig, *, cut_date: str) -> dict
         f"Bryant and Day (1995) two-stage design. Stage 1: the first {design.n1} treated subjects (by first dose); the trial stops "
         f"when responders ≤ {design.r1} or subjects without the toxic event ≤ {design.t1}. Final: the first {design.n}; the regimen is "
         f"acceptable only when responders > {design.r} and subjects without the toxic event > {design.t}. Responder: best overall "
-        f"response CR or PR at the cut; evaluable for response once a responder, after progression or death, or "
-        f"{design.response_evaluable_days} days after the time origin. Toxic event: {event} A subject is evaluable for toxicity once "
+        f"response CR or PR at the cut, first seen by study day {design.response_evaluable_days} (day 1 = the time origin; the "
+        "confirming assessment may come later); evaluable for response once a responder, after progression or death, or once "
+        f"followed to study day {design.response_evaluable_days}. Toxic event: {event} A subject is evaluable for toxicity once "
         "the event's window is over or the event has occurred. A stage is decided early when its outcome is already certain."
     )
     status_table = report_table(

@@ -160,11 +160,12 @@ def test_search_finds_the_best_design_among_all_small_ones(criterion):
 
 
 def test_bundled_design_meets_its_bounds():
-    """The bundled trial's design (n1 15, n 39, r1 3, r 10, t1 10, t 29; ORR 0.20 / 0.40, no
-    toxicity 0.65 / 0.85) meets alpha_R, alpha_T <= 0.10 and power >= 0.80, by enumeration."""
+    """The bundled trial's design for its planned 60 subjects (n1 20, n 60, r1 5, r 14, t1 14, t 42;
+    ORR 0.20 / 0.40, no toxicity 0.65 / 0.85) meets alpha_R, alpha_T <= 0.10 and power >= 0.80,
+    by enumeration."""
     settings = load_trial_config(BUNDLED_CONFIG).model.efficacy.bryant_day
     design = Design.from_config(settings)
-    assert design == Design(n1=15, n=39, r1=3, r=10, t1=10, t=29)
+    assert design == Design(n1=20, n=60, r1=5, r=14, t1=14, t=42)
     assert enumerated(design, settings.p0, settings.q1)["acceptable"] <= settings.alpha_response
     assert enumerated(design, settings.p1, settings.q0)["acceptable"] <= settings.alpha_toxicity
     assert enumerated(design, settings.p1, settings.q1)["acceptable"] >= settings.power
@@ -172,9 +173,10 @@ def test_bundled_design_meets_its_bounds():
 
 @pytest.mark.slow
 def test_bundled_design_is_the_search_result():
-    """find_design(0.20, 0.40, 0.65, 0.85, n_max=60) with the default bounds is the bundled design."""
-    found = find_design(0.20, 0.40, 0.65, 0.85, n_max=60)
-    assert found is not None and found.design == Design(n1=15, n=39, r1=3, r=10, t1=10, t=29)
+    """find_design(0.20, 0.40, 0.65, 0.85, n_min=60, n_max=60) with the default bounds (the best
+    design of the trial's planned size) is the bundled design."""
+    found = find_design(0.20, 0.40, 0.65, 0.85, n_min=60, n_max=60)
+    assert found is not None and found.design == Design(n1=20, n=60, r1=5, r=14, t1=14, t=42)
 
 
 def test_design_rejects_bounds_that_cannot_be_used():
@@ -257,24 +259,27 @@ def test_a_stage_1_stop_leaves_the_final_stage_not_reached():
 
 
 def test_response_evaluable_by_follow_up_progression_or_response():
-    """Cut 2025-07-01, 168 days: S1 a PR (responder); S2 SD, first dose 2025-01-01 (day 182 at
-    the cut: followed long enough, a non-responder); S3 SD from 2025-05-01 (day 62: not yet);
-    S4 PD (pfs event); S5 treated but with no efficacy row: unsettled, not a responder."""
+    """Cut 2025-07-01, 168 days: S1 a PR first seen 2025-03-07 (study day 66: a responder); S2
+    SD, first dose 2025-01-01 (day 182 at the cut: followed long enough, a non-responder); S3 SD
+    from 2025-05-01 (day 62: not yet); S4 PD (pfs event); S5 treated but with no efficacy row:
+    unsettled, not a responder; S6 a PR first seen 2025-06-30 (study day 181, after day 168: a
+    non-responder for the design, settled at day 168)."""
     toxicity = pl.DataFrame({
-        "subject_id": ["S1", "S2", "S3", "S4", "S5"],
-        "first_dose_date": [date(2025, 1, 1), date(2025, 1, 1), date(2025, 5, 1), date(2025, 6, 1), date(2025, 6, 2)],
-        "toxicity_evaluable": [True] * 5,
-        "had_event": [False] * 5,
+        "subject_id": ["S1", "S2", "S3", "S4", "S5", "S6"],
+        "first_dose_date": [date(2025, 1, 1), date(2025, 1, 1), date(2025, 5, 1), date(2025, 6, 1), date(2025, 6, 2), date(2025, 1, 1)],
+        "toxicity_evaluable": [True] * 6,
+        "had_event": [False] * 6,
     })
     efficacy = pl.DataFrame({
-        "subject_id": ["S1", "S2", "S3", "S4"],
-        "origin_date": [date(2025, 1, 1), date(2025, 1, 1), date(2025, 5, 1), date(2025, 6, 1)],
-        "best_response": ["PR", "SD", "SD", "PD"],
-        "pfs_event": [False, False, False, True],
+        "subject_id": ["S1", "S2", "S3", "S4", "S6"],
+        "origin_date": [date(2025, 1, 1), date(2025, 1, 1), date(2025, 5, 1), date(2025, 6, 1), date(2025, 1, 1)],
+        "best_response": ["PR", "SD", "SD", "PD", "PR"],
+        "first_response_date": [date(2025, 3, 7), None, None, None, date(2025, 6, 30)],
+        "pfs_event": [False, False, False, True, False],
     })
     subjects = design_subjects(toxicity, efficacy, cut_date=date(2025, 7, 1), response_evaluable_days=168)
     flags = {row["subject_id"]: (row["responder"], row["response_evaluable"]) for row in subjects.iter_rows(named=True)}
-    assert flags == {"S1": (True, True), "S2": (False, True), "S3": (False, False), "S4": (False, True), "S5": (False, False)}
+    assert flags == {"S1": (True, True), "S2": (False, True), "S3": (False, False), "S4": (False, True), "S5": (False, False), "S6": (False, True)}
 
 
 # ---- through the store -----------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_defaults_when_the_section_is_absent(tmp_path):
 
 def test_bundled_design():
     design = load_trial_config(BUNDLED_CONFIG).model.efficacy.bryant_day
-    assert (design.n1, design.n, design.r1, design.r, design.t1, design.t) == (15, 39, 3, 10, 10, 29)
+    assert (design.n1, design.n, design.r1, design.r, design.t1, design.t) == (20, 60, 5, 14, 14, 42)
     assert (design.p0, design.p1, design.q0, design.q1) == (0.20, 0.40, 0.65, 0.85)
     assert design.event.window == "cycle1" and design.event.grade_min == 3
 
@@ -39,8 +39,8 @@ def test_bundled_design():
     [
         ('population = "treated"', 'population = "enrolled"', "efficacy", 'set time_origin = "enrolment"'),
         ("sd_min_days = 42 ", "sd_min_dayz = 42 ", "efficacy.sd_min_dayz", "unknown key"),
-        ("n1 = 15 ", "n1 = 39 ", "efficacy.bryant_day", "n1 = 39 must be below n = 39"),
-        ("t1 = 10 ", "t1 = 15 ", "efficacy.bryant_day", "t1 = 15 must be below the subjects it counts (15)"),
+        ("n1 = 20 ", "n1 = 60 ", "efficacy.bryant_day", "n1 = 60 must be below n = 60"),
+        ("t1 = 14 ", "t1 = 20 ", "efficacy.bryant_day", "t1 = 20 must be below the subjects it counts (20)"),
         ("q1 = 0.85", "q1 = 0.60", "efficacy.bryant_day.q1", "must be above q0"),
         ('event = { grade_min = 3, related_to = ["apatinib", "anti_pd1"], window = "cycle1" }\n\n[expedited]',
          'event = { grade_min = 3, related_to = ["apatinib", "anti_pd1"] }\n\n[expedited]',
