@@ -40,8 +40,9 @@ def test_report_renders_offline_with_flags_and_tables(report_path, tmp_path):
     dom = result.stdout
     assert "Stopping rules" in dom and "Expedited reporting" in dom
     assert "Any treatment-related death" in dom
-    # the Bayesian rule's boundary chart, the cumulative incidence chart, the AE heatmap, the swimmer plot
-    assert dom.count("<svg") == 4
+    # the Bayesian rule's boundary chart, the cumulative incidence chart, enrolment by month, the AE
+    # heatmap, the swimmer plot (the mini trial has no tumour assessment: no Kaplan-Meier chart)
+    assert dom.count("<svg") == 5
     assert "Overview of treatment-emergent adverse events" in dom
 
 

@@ -165,7 +165,9 @@ def test_a_long_table_repeats_its_header_row(laid_out, bundled_report):
     assert rows > 47
     caption = "TEAEs by system organ class, term and worst grade"
     header = "SOC Term Subjects % G1 G2 G3 G4 G5 G≥3"
-    (start,) = [page.number for page in laid_out.pages if caption in page.text]
+    contents = laid_out.pages[1]  # the contents page lists the caption too
+    assert "Contents" in contents.text and caption in contents.text
+    (start,) = [page.number for page in laid_out.pages[2:] if caption in page.text]
     assert header in laid_out.pages[start - 1].text
     continued = laid_out.pages[start]  # the page after the caption's
     assert caption not in continued.text
@@ -178,7 +180,7 @@ def test_the_cover_opens_the_pdf(laid_out):
     for words in ("DSMB safety review: Apatinib + anti-PD-1", "registry NCT04350190", "Previous review none: this is the trial's first data cut in the store",
                   "Open report: arms pooled", "Stopping rules STOP", "Expedited reporting"):
         assert words in cover, words
-    assert "Changes since the previous cut" not in cover  # the next major section starts page 2
+    assert "Changes since the previous cut" not in cover  # the contents start page 2, the next major section page 3
 
 
 # --- Chinese text ---------------------------------------------------------------------------------
