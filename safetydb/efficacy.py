@@ -43,9 +43,14 @@ assessment before the cut; a subject with no adequate post-baseline assessment w
 censored on day 1 (the FDA guidance's default, 2018 "Clinical Trial Endpoints for the Approval
 of Cancer Drugs and Biologics", table 2).
 
-OS: from the origin to death; otherwise censored on the last date the subject was known alive
-(the latest of last contact, last dose and last assessment, all capped at the cut by the staging
-models), or day 1 when none is known.
+OS: from the origin to death; otherwise censored on the last date the subject was known alive:
+the latest of the recorded last contact, the start of the last dose record and the last
+post-baseline tumour assessment, all capped at the cut by the staging models; day 1 when none is
+known. An exposure end date is not used: a missing one is filled in (validators/readings.py,
+``stg_exposure``: to the agent's next record, or the end of treatment, death or last contact,
+else the cut), which could make the subject known alive at the cut without evidence; a start
+date is always recorded. A missing last contact stays missing (``stg_subjects``), never
+the cut.
 
 Kaplan-Meier estimates (lifelines): the 95% interval of the survival function is lifelines'
 exponential Greenwood interval, formed on the log(-log) scale (Kalbfleisch and Prentice). The
@@ -100,7 +105,10 @@ RESPONSE_LABELS = {
 ENDPOINT_LABELS = {"pfs": "Progression-free survival", "os": "Overall survival"}
 
 ASSESSMENT_COLUMNS = ("subject_id", "assessment_date", "overall_response", "new_lesions")
-SUBJECT_COLUMNS = ("subject_id", "enrolment_date", "first_dose_date", "last_dose_date", "treated", "death_date", "last_contact_date")
+SUBJECT_COLUMNS = ("subject_id", "enrolment_date", "first_dose_date", "treated", "death_date", "last_contact_date")
+# The start of the subject's last dose record (int_subject_dosing); a frame without it has no dose
+# among the dates the subject was known alive.
+LAST_DOSE_START = "last_dose_start_date"
 
 SUBJECTS_SCHEMA = {
     "subject_id": pl.String,
@@ -195,7 +203,8 @@ def derive_analysis_subjects(dosing: pl.DataFrame, *, population: str = "treated
     """The efficacy population with its origin date and what bounds follow-up.
 
     ``dosing`` has the columns of ``int_subject_dosing``. Returns subject_id, origin_date,
-    death_date, last_contact_date, last_dose_date. Population "treated": subjects with a dose;
+    death_date, last_contact_date, last_dose_start_date (missing when ``dosing`` lacks the
+    column). Population "treated": subjects with a dose;
     "enrolled": everyone. Origin "enrolment" falls back to the first dose for a subject whose
     enrolment date is unusable, so that nobody is dropped.
     """
@@ -207,9 +216,11 @@ def derive_analysis_subjects(dosing: pl.DataFrame, *, population: str = "treated
     if time_origin not in ("first_dose", "enrolment"):
         raise ValueError(f"time_origin: expected 'first_dose' or 'enrolment', got {time_origin!r}")
     subjects = dosing.filter(pl.col("treated")) if population == "treated" else dosing
+    if LAST_DOSE_START not in subjects.columns:
+        subjects = subjects.with_columns(pl.lit(None, dtype=pl.Date).alias(LAST_DOSE_START))
     origin = pl.col("first_dose_date") if time_origin == "first_dose" else pl.coalesce("enrolment_date", "first_dose_date")
     subjects = subjects.select(
-        "subject_id", origin.alias("origin_date"), "death_date", "last_contact_date", "last_dose_date"
+        "subject_id", origin.alias("origin_date"), "death_date", "last_contact_date", LAST_DOSE_START
     ).sort("subject_id")
     if subjects["origin_date"].null_count():
         unplaced = subjects.filter(pl.col("origin_date").is_null())["subject_id"].to_list()
@@ -391,7 +402,8 @@ def _progression_free_survival(best: BestResponse, death: date | None, origin: d
 def _overall_survival(subject: dict, death: date | None, origin: date, last_assessed: date | None) -> dict[str, object]:
     if death is not None:
         return {"os_days": _days(origin, death), "os_event": True}
-    known_alive = [day for day in (subject["last_contact_date"], subject["last_dose_date"], last_assessed) if day is not None]
+    # Recorded dates only: a dose's start, never its end (a missing end is filled in, possibly up to the cut).
+    known_alive = [day for day in (subject["last_contact_date"], subject[LAST_DOSE_START], last_assessed) if day is not None]
     return {"os_days": _days(origin, max(known_alive)) if known_alive else 1, "os_event": False}
 
 

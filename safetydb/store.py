@@ -82,6 +82,7 @@ RECONCILIATION_MODELS: tuple[str, ...] = (
     "q_death_without_fatal_ae",
     "q_fatal_ae_without_death",
     "q_fatal_ae_other_death_cause",
+    "q_death_reason_without_death_date",
     "q_ae_action_without_exposure_change",
     "q_exposure_change_without_ae_action",
     "q_value_without_ae",

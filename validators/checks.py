@@ -79,7 +79,7 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
                    "enter both death_date and death_cause"),
         FrameCheck("end_of_treatment_has_reason", "end_of_treatment_reason",
                    "end_of_treatment_date and end_of_treatment_reason must be given together",
-                   _count("counted; a date with no reason ends treatment with the reason unknown, a reason with no date is not used"),
+                   _count("counted; a date with no reason ends treatment with the reason unknown, a reason with no date ends treatment on an unknown date"),
                    "enter both end_of_treatment_date and end_of_treatment_reason, or neither while the subject is on treatment"),
         # records that belong to a subject
         FrameCheck("subject_known", "subject_id",
@@ -181,7 +181,7 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
                    "correct assessment_date; scans before enrolment are baseline assessments, not time-point responses"),
         FrameCheck("one_response_per_assessment_date", "overall_response",
                    "another assessment of the subject on the same assessment_date gives a different overall_response",
-                   _count("counted as given: both assessments are kept, and neither response is preferred"),
+                   _count("counted as given: both kept; efficacy reads the date's worst adequate response (PD over SD over PR over CR; NE only when no other)"),
                    "keep one assessment per date with its overall response, or correct the date of the other"),
     )
 }
@@ -225,7 +225,7 @@ FIELD_CONSEQUENCES: dict[tuple[str, str], Consequence] = {
     ("exposure", "subject_id"): _exclude("no subject"),
     ("exposure", "agent"): _exclude("no agent"),
     ("exposure", "start_date"): _exclude("no usable start date"),
-    ("exposure", "end_date"): _count("counted as given up to the day before the agent's next record, or as ongoing up to the data cut"),
+    ("exposure", "end_date"): _count("counted as given up to the day before the agent's next record, or, with none, up to the end of treatment, death or last contact, whichever is recorded and earliest, else the data cut"),
     ("exposure", "dose_mg"): _count("counted as the planned dose given (the subject is treated)"),
     ("adverse_events", "ae_id"): _count("counted under an identifier made from its row number"),
     ("adverse_events", "subject_id"): _exclude("no subject"),
@@ -244,7 +244,19 @@ FIELD_CONSEQUENCES: dict[tuple[str, str], Consequence] = {
     ("vitals", "measure_date"): _exclude("no usable measurement date"),
     ("tumour_assessments", "subject_id"): _exclude_assessment("no subject"),
     ("tumour_assessments", "assessment_date"): _exclude_assessment("no usable assessment date"),
-    ("tumour_assessments", "overall_response"): _count("counted as not evaluable (NE): no response is assumed"),
+    ("tumour_assessments", "overall_response"): _count(
+        "counted as the RECIST 1.1 code the value names in another case or spacing, or as a synonym listed in "
+        "data/recist/overall_response_synonyms.csv (the query says which); a missing or any other value as not "
+        "evaluable (NE): no response is assumed"
+    ),
+    ("tumour_assessments", "new_lesions"): _count(
+        "counted as new lesions present (PD), unless the value is N or No in any case: then as no new lesions (the query says which)"
+    ),
+}
+
+# A check on whole records whose consequence differs for one source: (source, check) -> consequence.
+SOURCE_CHECK_CONSEQUENCES: dict[tuple[str, str], Consequence] = {
+    ("tumour_assessments", "subject_known"): _exclude_assessment("the subject is not in the subjects file"),
 }
 
 # Duplicated identifiers: the first record keeps its identifier; the consequence is for the others.
@@ -280,6 +292,8 @@ def consequence_of(source: str, check: str, field: str) -> Consequence:
         # A date after the run is no date: the field's own consequence of a missing value applies.
         missing = field_consequence(source, field)
         return Consequence(missing.effect, f"the date is after the day of the run, so treated as missing: {missing.reading}")
+    if (source, check) in SOURCE_CHECK_CONSEQUENCES:
+        return SOURCE_CHECK_CONSEQUENCES[(source, check)]
     if check in FRAME_CHECKS or check in RUN_CHECKS:
         return (FRAME_CHECKS.get(check) or RUN_CHECKS[check]).consequence
     if check == "field_uniqueness" and source in DUPLICATE_CONSEQUENCES:

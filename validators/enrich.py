@@ -8,10 +8,16 @@ Each function adds ``_``-prefixed columns to a typed source frame, so that every
 * the trial config's agents, for exposure (``_agent_known``, route, frequency, dose, dose levels);
 * the CTCAE dictionary: the coded term of an adverse event, the reason of a dose change;
 * the lab test catalogue of the CTCAE grading criteria (``ctcae.criteria``): the units a test
-  accepts and the values it allows.
+  accepts and the values it allows;
+* for tumour assessments, the code each written response and new-lesion value is read as
+  (``_response_read``, ``_new_lesions_read``; validators/recist.py), used by the conservative
+  readings after the value itself has been queried and set to missing.
 
 A column ``_detail_<check>`` is added to the problem text of that check's query (what the
 config says, the accepted units, the dictionary's suggestions), so a query says what is expected.
+A column ``_reading_<field>`` is the reading a query on a value of that field says the counts
+used, when it depends on the value (a response written as ``Progressive disease`` counted as PD);
+without one, the field's declared consequence (validators/checks.py) is said.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from ctcae.criteria import lab_test_catalogue, normalise_unit
 from ctcae.matching import match_term
 from ctcae.terms import CtcaeDictionary
 from trial.config import Agent
+from validators.recist import MISSING_RESPONSE_READING, new_lesions_reading, read_new_lesions, read_response, response_reading
 from validators.schemas import OTHER_REASON
 
 DETAIL_PREFIX = "_detail_"
+READING_PREFIX = "_reading_"
 
 
 def enrich(
@@ -47,7 +55,32 @@ def enrich(
         frame = with_coded_terms(frame, dictionary)
     if source == "labs":
         frame = with_lab_tests(frame)
+    if source == "tumour_assessments":
+        frame = with_tumour_readings(frame)
     return frame
+
+
+def with_tumour_readings(frame: pl.DataFrame) -> pl.DataFrame:
+    """``_response_read`` and ``_new_lesions_read``: the code each written value is read as
+    (missing when it is empty or, for a response, names no code), and ``_reading_<field>``: the
+    reading a query on that value states (validators/recist.py)."""
+    columns = []
+    for field, read_as, reading, name in (
+        ("overall_response", read_response, response_reading, "_response_read"),
+        ("new_lesions", read_new_lesions, new_lesions_reading, "_new_lesions_read"),
+    ):
+        if field not in frame.columns:
+            columns += [pl.lit(None, dtype=pl.String).alias(name), pl.lit(None, dtype=pl.String).alias(READING_PREFIX + field)]
+            continue
+        values = frame[field].drop_nulls().unique().to_list()
+        columns += [
+            pl.col(field).replace_strict({v: read_as(v) for v in values}, default=None, return_dtype=pl.String).alias(name),
+            pl.col(field)
+            .replace_strict({v: reading(v) for v in values}, default=None, return_dtype=pl.String)
+            .fill_null(pl.lit(MISSING_RESPONSE_READING if field == "overall_response" else None, dtype=pl.String))
+            .alias(READING_PREFIX + field),
+        ]
+    return frame.with_columns(columns)
 
 
 def with_subjects(frame: pl.DataFrame, source: str, subjects: pl.DataFrame) -> pl.DataFrame:

@@ -10,8 +10,11 @@ the way that can only make the safety picture worse, never better:
 * grade missing or outside 1-5: grade 3 until a grade is entered (5 when fatal);
 * seriousness missing, invalid, or contradicted by criteria or a grade 5: serious;
 * a duplicated or missing AE identifier: counted as its own record under a row-based identifier;
-* a tumour assessment's overall response missing or not a RECIST 1.1 code: not evaluable (NE),
-  so no response (and no progression) is assumed from it.
+* a tumour assessment's overall response that names a RECIST 1.1 code in another case or
+  spacing, or through a listed synonym (``Progressive disease``): that code; missing or any other
+  value: not evaluable (NE), so no response (and no progression) is assumed from it;
+* a tumour assessment's new_lesions other than Y or N: N or No in any case is no new lesions,
+  any other value new lesions present (progression); validators/recist.py.
 """
 
 from __future__ import annotations
@@ -106,14 +109,17 @@ def _read_adverse_events(frame: pl.DataFrame, agent_ids: list[str]) -> pl.DataFr
     )
 
 
-# An interval with no end runs until the agent's next record, or is open (clipped at the data cut).
+# An interval with no end runs until the agent's next record, or is open: the store
+# (safetydb/sql/stg_exposure.sql) ends an open one at the subject's end of treatment, death or last
+# contact, whichever is recorded by the data cut and earliest, else at the cut.
 OPEN_END = date(9999, 12, 31)
 
 
 def _read_exposure(frame: pl.DataFrame) -> pl.DataFrame:
     """End before start: the start date (one day). End missing: the day before the agent's next
-    record for the subject, or open-ended (the store clips it at the cut): the longer exposure,
-    which keeps later events treatment-emergent rather than dropping them."""
+    record for the subject, or open-ended (OPEN_END; the store ends it at the subject's end of
+    treatment, death or last contact, else at the cut): the exposure runs as long as the subject is
+    known to be on treatment, which keeps later events treatment-emergent rather than dropping them."""
     ordered = frame.sort("subject_id", "agent", "start_date", ROW).with_columns(
         pl.col("start_date").shift(-1).over("subject_id", "agent").alias("_next_start")
     )
@@ -139,6 +145,12 @@ def _read_vitals(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _read_tumour_assessments(frame: pl.DataFrame) -> pl.DataFrame:
-    """An overall response that is missing or not a RECIST 1.1 code (already read as missing) is
-    not evaluable: nothing is assumed, neither a response nor progression."""
-    return frame.with_columns(pl.col("overall_response").fill_null(NOT_EVALUABLE))
+    """A response or new-lesion value that failed its check has been read as missing; it is read
+    again from the written value (``_response_read``, ``_new_lesions_read``: validators/enrich.py).
+    A response that names a RECIST 1.1 code is that code; one that names none, or is missing, is
+    not evaluable: nothing is assumed, neither a response nor progression. A new-lesion value
+    other than N or No is new lesions present, which makes the assessment progression."""
+    return frame.with_columns(
+        pl.coalesce("overall_response", "_response_read", pl.lit(NOT_EVALUABLE)).alias("overall_response"),
+        pl.coalesce("new_lesions", "_new_lesions_read").alias("new_lesions"),
+    )

@@ -364,10 +364,14 @@ class TumourAssessmentSchema(_SubjectRecords):
     overall_response: str = pa.Field(
         isin=list(OVERALL_RESPONSES), nullable=False,
         description="RECIST 1.1 time-point response: complete response, partial response, stable disease, "
-        "progressive disease, or not evaluable; a missing or other value is read as `NE`",
+        "progressive disease, or not evaluable; a code in another case or spacing (`pd`), or a synonym in "
+        "`data/recist/overall_response_synonyms.csv` (`Progressive disease`), is queried and read as that code; "
+        "a missing or any other value is queried and read as `NE`",
     )
     new_lesions: str = pa.Field(
-        isin=list(YES_NO), nullable=True, required=False, description="new lesions seen at this assessment"
+        isin=list(YES_NO), nullable=True, required=False,
+        description="new lesions seen at this assessment (`Y` makes the assessment progression); a value other than "
+        "`Y` or `N` is queried: `No` in any case is read as `N`, any other as `Y`",
     )
     method: str = pa.Field(
         isin=list(IMAGING_METHODS), nullable=True, required=False, description="imaging method"

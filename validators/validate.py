@@ -19,7 +19,7 @@ from pandera.errors import SchemaErrors
 
 from ctcae.terms import CtcaeDictionary
 from trial.config import Agent
-from validators.enrich import DETAIL_PREFIX, enrich
+from validators.enrich import DETAIL_PREFIX, READING_PREFIX, enrich
 from validators.parse import DATE_COLUMNS, REASON_SCHEMA, parse_source
 from validators.privacy import FREE_TEXT_COLUMNS, read_names, read_patterns, scan_free_text
 from validators import contract
@@ -241,6 +241,8 @@ def _with_consequences(source: str, enriched: pl.DataFrame, reasons: pl.DataFram
 
     A duplicated identifier: the first record is used and later ones take the source's
     duplicate consequence (subjects: excluded; adverse events: counted as their own record).
+    A column-level failure of a field with a ``_reading_<field>`` column (validators/enrich.py)
+    says that row's reading, which depends on the value, rather than the field's declared one.
     """
     first_rows: set[int] = set()
     duplicates = reasons.filter(pl.col("check") == "field_uniqueness")
@@ -248,6 +250,11 @@ def _with_consequences(source: str, enriched: pl.DataFrame, reasons: pl.DataFram
         key = duplicates["field"][0]
         firsts = enriched.filter(pl.col(key).is_first_distinct() & pl.col(key).is_duplicated())[ROW]
         first_rows = set(firsts.to_list())
+    row_readings = {
+        column.removeprefix(READING_PREFIX): dict(enriched.select(ROW, column).drop_nulls().iter_rows())
+        for column in enriched.columns
+        if column.startswith(READING_PREFIX)
+    }
     effects, readings = [], []
     for row, check, field_name in reasons.select(ROW, "check", "field").iter_rows():
         if check == "field_uniqueness" and row in first_rows:
@@ -256,7 +263,9 @@ def _with_consequences(source: str, enriched: pl.DataFrame, reasons: pl.DataFram
             continue
         consequence = consequence_of(source, check, field_name)
         effects.append(consequence.effect)
-        readings.append(consequence.reading)
+        column_level = check not in FRAME_CHECKS and check not in RUN_CHECKS and check != "field_uniqueness"
+        row_reading = row_readings.get(field_name, {}).get(row) if column_level and consequence.effect == "count" else None
+        readings.append(row_reading or consequence.reading)
     return reasons.with_columns(pl.Series("effect", effects, pl.String), pl.Series("reading", readings, pl.String))
 
 

@@ -1,10 +1,14 @@
 -- grain: subject_id. Treatment dates and observation time; treated = received at least one dose.
 -- Follow-up ends at death, else at the last contact; with no last contact recorded (queried), at
--- the last date the subject's own records show them observed (last dose, AE onset, lab sample,
--- tumour assessment), never at the cut: an unknown follow-up is not counted as follow-up, so a
--- subject is not made evaluable, or at risk, by a missing date.
+-- the last date the subject's own records show them observed (a dose record's recorded end, or its
+-- start when the end was filled in; AE onset, lab sample, tumour assessment), never at the cut: an unknown follow-up is not counted as follow-up, so a
+-- subject is not made evaluable, or at risk, by a missing date. last_dose_start_date is the start
+-- of the last dose record: always recorded, unlike an end date, which is filled in when missing
+-- (up to the cut when nothing recorded ends it); OS censoring takes it as a date the subject was
+-- seen alive (safetydb/efficacy.py).
 WITH dosed AS (
-    SELECT subject_id, MIN(start_date) AS first_dose_date, MAX(CASE WHEN end_date > $cut_date THEN $cut_date ELSE end_date END) AS last_dose_date
+    SELECT subject_id, MIN(start_date) AS first_dose_date, MAX(CASE WHEN end_date > $cut_date THEN $cut_date ELSE end_date END) AS last_dose_date,
+        MAX(start_date) AS last_dose_start_date
     FROM stg_exposure
     WHERE dose_mg > 0
     GROUP BY subject_id
@@ -12,7 +16,8 @@ WITH dosed AS (
 seen AS (
     SELECT subject_id, MAX(seen_date) AS last_seen_date
     FROM (
-        SELECT subject_id, CASE WHEN end_date > $cut_date THEN $cut_date ELSE end_date END AS seen_date FROM stg_exposure
+        -- an exposure record shows the subject seen to its end only when the end was recorded; else at its start
+        SELECT subject_id, CASE WHEN NOT end_date_recorded THEN start_date WHEN end_date > $cut_date THEN $cut_date ELSE end_date END AS seen_date FROM stg_exposure
         UNION ALL SELECT subject_id, onset_date FROM stg_adverse_events
         UNION ALL SELECT subject_id, collection_date FROM stg_labs
         UNION ALL SELECT subject_id, assessment_date FROM stg_tumour_assessments
@@ -30,7 +35,8 @@ SELECT
     d.last_dose_date,
     d.first_dose_date IS NOT NULL AS treated,
     ends.follow_up_end,
-    date_diff('day', d.first_dose_date, ends.follow_up_end) + 1 AS days_observed
+    date_diff('day', d.first_dose_date, ends.follow_up_end) + 1 AS days_observed,
+    d.last_dose_start_date
 FROM stg_subjects AS s
 LEFT JOIN dosed AS d USING (subject_id)
 LEFT JOIN ends USING (subject_id)

@@ -1,4 +1,5 @@
--- grain: category. Subject disposition at the cut, each row with its denominator: enrolled; treated (the safety population) and never dosed, of the enrolled; on treatment, ended treatment (one row per reason as given, none dropped), died (on treatment, after the end of treatment, date unknown) and alive in follow-up after treatment, of the treated; deaths of subjects never dosed, and enrolment dates unknown, of the enrolled.
+-- grain: category. Subject disposition at the cut, each row with its denominator: enrolled; treated (the safety population) and never dosed, of the enrolled; on treatment, ended treatment (one row per reason as given, none dropped; a reason with no end-of-treatment date in a row of its own, "<reason>, date unknown"), died (on treatment, after the end of treatment, date unknown; and, of the deaths with a date, within 30 days of the last dose or later, as t_deaths) and alive in follow-up after treatment, of the treated; deaths of subjects never dosed, and enrolment dates unknown, of the enrolled.
+-- Died, and the statuses that depend on it, as int_subject_status reads them: a death in the subjects file, an AE counted at grade 5 or the end-of-treatment reason "death".
 WITH enrolled AS (
     SELECT COUNT(*) AS n FROM int_subject_status
 ),
@@ -7,7 +8,7 @@ treated AS (
 ),
 reasons AS (
     SELECT
-        end_of_treatment_reason AS reason,
+        end_of_treatment_reason || CASE WHEN end_of_treatment_date_unknown THEN ', date unknown' ELSE '' END AS reason,
         COUNT(*) AS subjects,
         -- reasons in the source's order of the contract, then the readings of missing values
         CASE end_of_treatment_reason
@@ -17,7 +18,7 @@ reasons AS (
         END AS reason_order
     FROM int_subject_status
     WHERE ended_treatment
-    GROUP BY end_of_treatment_reason
+    GROUP BY end_of_treatment_reason, end_of_treatment_date_unknown
 ),
 rows AS (
     SELECT 1.0 AS ord, 0 AS level, 'Enrolled' AS category, 'enrolled' AS population, (SELECT n FROM enrolled) AS subjects
@@ -31,6 +32,8 @@ rows AS (
     UNION ALL SELECT 6.1, 1, 'Died on treatment', 'treated', COUNT(*) FILTER (WHERE death_timing = 'on treatment') FROM int_subject_status
     UNION ALL SELECT 6.2, 1, 'Died after the end of treatment', 'treated', COUNT(*) FILTER (WHERE death_timing = 'after the end of treatment') FROM int_subject_status
     UNION ALL SELECT 6.3, 1, 'Died, date unknown', 'treated', COUNT(*) FILTER (WHERE death_timing = 'date unknown') FROM int_subject_status
+    UNION ALL SELECT 6.4, 1, 'Died within 30 days of the last dose', 'treated', COUNT(*) FILTER (WHERE treated AND died_within_30_days_of_last_dose) FROM int_subject_status
+    UNION ALL SELECT 6.5, 1, 'Died more than 30 days after the last dose', 'treated', COUNT(*) FILTER (WHERE treated AND NOT died_within_30_days_of_last_dose) FROM int_subject_status
     UNION ALL SELECT 7, 0, 'Alive, in follow-up after treatment', 'treated', COUNT(*) FILTER (WHERE ended_treatment AND NOT died) FROM int_subject_status
     UNION ALL SELECT 8, 0, 'Died, never dosed', 'enrolled', COUNT(*) FILTER (WHERE death_timing = 'never dosed') FROM int_subject_status
     UNION ALL SELECT 9, 0, 'Enrolment date unknown (in no month of the enrolment table)', 'enrolled', COUNT(*) FILTER (WHERE enrolment_date IS NULL) FROM int_subject_status

@@ -20,7 +20,8 @@ Worked out by hand:
 - ended treatment 5: progression P2, toxicity P3, "reason missing" P5, "death" P7, and P6 "died,
   no end of treatment recorded".
 - died among the treated 3: on treatment P6 (no end of treatment), after the end of treatment P2
-  (04-15 > 03-01), date unknown P7; never dosed and died 0; alive in follow-up after treatment:
+  (04-15 > 03-01), date unknown P7; of the dated deaths, within 30 days of the last dose P6 (05-20
+  <= 05-18 + 30), more than 30 days after it P2 (04-15 > 03-31); never dosed and died 0; alive in follow-up after treatment:
   P3, P5 = 2; enrolment date unknown: P6 = 1.
 - by site: A (P1, P2, P7) 3 enrolled, 3 treated, 1 on treatment, 2 ended, 2 died, 01-10 to 04-02;
   B (P3, P4) 2, 1, 0, 1, 0, 02-05 to 03-02; C (P5) 1, 1, 0, 1, 0, named by its id; "(missing)"
@@ -71,15 +72,16 @@ SUBJECTS = [
 
 
 def subject_dosing() -> pl.DataFrame:
-    """int_subject_dosing's columns the study status models read; a missing last contact is the
-    cut date with last_contact_recorded false, as stg_subjects gives it."""
+    """int_subject_dosing's columns the study status models read; a missing last contact stays
+    empty with last_contact_recorded false, and no death is dated after the cut, as stg_subjects
+    gives them."""
     rows = []
     for (subject, site, enrolled, first, last, eot, reason, death, cause, contact, sex, age, recurrence, reirradiation) in SUBJECTS:
         rows.append({
             "subject_id": subject, "site_id": site, "enrolment_date": d(enrolled), "treated": first is not None,
             "first_dose_date": d(first), "last_dose_date": d(last), "end_of_treatment_date": d(eot),
             "end_of_treatment_reason": reason, "death_date": d(death), "death_cause": cause,
-            "last_contact_date": d(contact) or CUT, "last_contact_recorded": contact is not None,
+            "last_contact_date": d(contact), "last_contact_recorded": contact is not None, "death_after_cut": False,
             "sex": sex, "age": age, "recurrence_type": recurrence, "prior_reirradiation": reirradiation,
         })
     return pl.DataFrame(rows, schema_overrides={"age": pl.Int32})
@@ -96,6 +98,8 @@ def hand_made(tmp_path_factory) -> dict[str, pl.DataFrame]:
     ).as_dict()
     with SafetyStore(folder / "store.duckdb") as store:
         store.register_table("int_subject_dosing", subject_dosing())
+        # no AE: every death here is recorded in the subjects file (test_doubtful_status.py has the others)
+        store.register_table("int_adverse_events", pl.DataFrame(schema={"subject_id": pl.String, "grade": pl.Int32}))
         register_study_tables(store, config)
         for name in STATUS_MODELS:
             store.run_model_into(name, parameters)
@@ -149,6 +153,8 @@ def test_disposition_keeps_every_reason_and_states_its_denominator(hand_made):
         "Died on treatment": (1, 6),
         "Died after the end of treatment": (1, 6),
         "Died, date unknown": (1, 6),
+        "Died within 30 days of the last dose": (1, 6),  # P6: 05-20 <= 05-18 + 30
+        "Died more than 30 days after the last dose": (1, 6),  # P2: 04-15 > 03-01 + 30 = 03-31
         "Alive, in follow-up after treatment": (2, 6),
         "Died, never dosed": (0, 7),
         "Enrolment date unknown (in no month of the enrolment table)": (1, 7),

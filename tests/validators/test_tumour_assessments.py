@@ -6,7 +6,7 @@ The mini trial's subjects S1-S6 (tests/data/mini; S1, S2, S4 enrolled 2025-01-01
   line  row                                      what it is                          ends
   2     S1 Week 8  2025-03-07 SD                 clean                               clean
   3     S1 Week 16 2025-05-02 PR                 clean                               clean
-  4     S1 Week 24 2025-06-27 "pr"               not a RECIST code (case matters)    counted, read as NE
+  4     S1 Week 24 2025-06-27 "pr"               not a RECIST code as written        counted, read as PR
   5     S2 Week 8  2025-03-07 SD                 same subject and date as line 6,    counted, as given
   6     S2 Week 8  2025-03-07 PD                   another response: both queried   counted, as given
   7     S4 Week 8  2025-03-07 SD                 entered twice with one response:    clean
@@ -15,7 +15,7 @@ The mini trial's subjects S1-S6 (tests/data/mini; S1, S2, S4 enrolled 2025-01-01
   10    S5 Screening 2025-04-10 SD               before S5's enrolment (2025-04-20)  excluded
   11    S5 Week 8  2099-06-15 PR                 after the day of the run            excluded
   12    S1 (no visit) 2025-06-30, no response    response missing                    counted, read as NE
-  13    S4 Week 16 2025-05-02 SD maybe X-ray     new_lesions and method not allowed  counted, both missing
+  13    S4 Week 16 2025-05-02 SD maybe X-ray     new_lesions and method not allowed  counted: lesions Y, method missing
 
 rows in 12 = clean 4 (lines 2, 3, 7, 8) + counted with queries 5 (4, 5, 6, 12, 13) + excluded 3 (9, 10, 11).
 """
@@ -64,16 +64,17 @@ def test_every_row_is_clean_counted_with_queries_or_excluded(result):
 
 
 def test_a_response_that_is_no_recist_code_or_missing_is_kept_as_not_evaluable(result):
-    """Lines 4 ("pr") and 12 (empty): counted, overall_response NE; nothing is assumed."""
+    """Line 12 (empty): counted, overall_response NE; nothing is assumed. Line 4 ("pr") names the
+    code PR in another case: queried, and counted as PR (tests/validators/test_tumour_readings.py)."""
     records = result.records.sort("_row")
     by_row = {row["_row"]: row for row in records.iter_rows(named=True)}
-    assert by_row[4]["overall_response"] == "NE"
+    assert by_row[4]["overall_response"] == "PR"
     assert by_row[12]["overall_response"] == "NE"
     assert by_row[3]["overall_response"] == "PR"  # a valid code is kept
     queries = result.queries
     bad_code = queries.filter(pl.col("row") == 4).row(0, named=True)
     assert (bad_code["field"], bad_code["value"], bad_code["check"], bad_code["effect"]) == ("overall_response", "pr", "isin", "counted")
-    assert bad_code["reading"] == "counted as not evaluable (NE): no response is assumed"
+    assert bad_code["reading"] == "counted as PR: 'pr' read as the RECIST code PR"
     missing = queries.filter(pl.col("row") == 12).row(0, named=True)
     assert (missing["field"], missing["check"], missing["effect"]) == ("overall_response", "not_nullable", "counted")
 
@@ -99,9 +100,10 @@ def test_assessments_that_cannot_be_placed_are_excluded_with_their_reason(result
 
 
 def test_optional_fields_that_are_not_allowed_are_read_as_missing(result):
-    """Line 13: new_lesions "maybe" and method "X-ray" are queried and kept empty; the response stands."""
+    """Line 13: new_lesions "maybe" and method "X-ray" are queried; the method is kept empty, the
+    new lesions are read as present (Y: anything but N or No), the response stands as written."""
     row = result.records.filter(pl.col("_row") == 13).row(0, named=True)
-    assert (row["overall_response"], row["new_lesions"], row["method"]) == ("SD", None, None)
+    assert (row["overall_response"], row["new_lesions"], row["method"]) == ("SD", "Y", None)
     fields = sorted(result.queries.filter(pl.col("row") == 13)["field"].to_list())
     assert fields == ["method", "new_lesions"]
 
