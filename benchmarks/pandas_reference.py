@@ -18,7 +18,8 @@ What it does
       with toxwatch's conservative readings: grade missing -> 3; fatal outcome, grade 5 or a
       death criterion -> grade 5; seriousness missing -> serious; attribution missing or off the
       5-level scale -> related, shown as not assessed; dose missing -> the planned dose; exposure
-      end missing -> the day before the agent's next record, else open to the cut; end before
+      end missing -> the day before the agent's next record, else open: to the subject's end of
+      treatment, death or last contact, whichever is recorded by the cut and earliest, else the cut; end before
       start -> the start; a term the CTCAE table does not know -> counted as coded, in the SOC
       "Not coded to CTCAE". Rows in, excluded and values unreadable are counted per source.
     * The cut: the latest date of the counted records up to the day of the run, or ``--cut``.
@@ -253,7 +254,7 @@ def validate_exposure(settings: TrialSettings, subjects: pd.DataFrame, *, run_da
     exposure["dose_given_mg"] = exposure["dose_mg"].fillna(exposure["planned_dose_mg"])
     exposure["adjustment"] = _not_allowed_as_missing(exposure["adjustment"], ADJUSTMENTS)
     # An end before the start: the start. No end: the day before the agent's next record, else
-    # open (NaT, clipped at the cut later), the longer exposure.
+    # open (NaT, ended at the cut later: at the subject's end of treatment, death or last contact).
     exposure = exposure.sort_values(["subject", "agent", "start_date"], kind="stable")
     next_start = exposure.groupby(["subject", "agent"], observed=True)["start_date"].shift(-1)
     exposure["end_date"] = exposure["end_date"].where(
@@ -864,7 +865,16 @@ def core_tables(config_path: Path, *, cut_date: date | None = None, run_date: da
     subjects["death_date"] = subjects["death_date"].where(subjects["death_date"] <= cut)
     in_cut = subjects["subject"]
     exposure = exposure.loc[exposure["subject"].isin(in_cut) & (exposure["start_date"] <= cut)].copy()
-    exposure["end_date"] = exposure["end_date"].clip(upper=cut).fillna(cut)
+    # An open record ends at the earliest of the subject's end of treatment, death and last contact
+    # recorded by the cut, else at the cut; never before its start.
+    stops = pd.DataFrame({
+        "end_of_treatment": subjects["end_of_treatment_date"].where(subjects["end_of_treatment_date"] <= cut),
+        "death": subjects["death_date"],
+        "last_contact": subjects["last_contact_date"].clip(upper=cut),
+        "cut": cut,
+    }).min(axis=1)
+    open_end = exposure["subject"].map(pd.Series(stops.to_numpy(), index=subjects["subject"].to_numpy()))
+    exposure["end_date"] = exposure["end_date"].clip(upper=cut).fillna(open_end.where(open_end >= exposure["start_date"], exposure["start_date"]))
     events = only(events, events["subject"].isin(in_cut) & (events["onset_date"] <= cut))
     labs = only(labs, labs["subject"].isin(in_cut) & (labs["collection_date"] <= cut))
 

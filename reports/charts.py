@@ -397,7 +397,9 @@ def km_chart(
             line_colour, line_style = CURVE_STYLES[position % len(CURVE_STYLES)]
             x = [t / DAYS_PER_MONTH for t in frame["time_days"].to_list()]
             axes.fill_between(
-                x, frame["ci_lower"].to_list(), frame["ci_upper"].to_list(), step="post", color=line_colour, alpha=0.15,
+                # No interval where the estimate is 0 (empty in the table): a gap in the band, not an error.
+                x, frame["ci_lower"].cast(pl.Float64).fill_null(math.nan).to_list(),
+                frame["ci_upper"].cast(pl.Float64).fill_null(math.nan).to_list(), step="post", color=line_colour, alpha=0.15,
                 linewidth=0, gid=f"band-{endpoint}",
             )
             axes.step(x, frame["survival"].to_list(), where="post", color=line_colour, linestyle=line_style, linewidth=1.6,

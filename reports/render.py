@@ -123,7 +123,9 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
                {"test_code": "Test", "ctcae_term": "CTCAE term", "baseline_grade": "Baseline grade", "subjects": "Subjects"} | {f"worst_grade_{g}": f"Worst {g}" for g in range(5)} | {"denominator": "N"}),
         _table(tables["t_sae_listing"], "t_sae_listing", "Listing of serious adverse events", f"Data cut {cut_date}. All serious AEs with onset by the cut, treatment-emergent or not.{omitted}",
                {"subject_id": "Subject", "ae_id": "AE", "ae_term": "Term", "grade": "Grade", "onset_date": "Onset", "cycle": "Cycle", "outcome": "Outcome", "serious_criteria": "Criteria", "attribution": "Attribution"}),
-        _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"{population} Deaths by the cut, any cause.{omitted}",
+        _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"{population} Deaths by the cut, any cause, as the disposition counts them: a death in the subjects file, or, with "
+               "none recorded there, an AE counted at grade 5 or the end-of-treatment reason \"death\" (listed with date and cause "
+               f"empty, and queried).{omitted}",
                {"subject_id": "Subject", "death_date": "Date", "study_day": "Study day", "death_cause": "Cause", "fatal_events": "Fatal AE", "treatment_related": "Treatment-related"}),
     ]
     incidence = tables["t_cumulative_incidence"].with_columns(
@@ -163,7 +165,10 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
         "study_status": study_status_context(tables, config, cut_date=cut_date),
         "exposure": exposure_context(tables, config, cut_date=cut_date, population=population, teae_window=windows["teae"]),
         "aesi": aesi_context(tables, config, population=population, teae_window=windows["teae"]),
-        "efficacy": efficacy_context(tables, out_dir / "tables", config, cut_date=cut_date),
+        "efficacy": efficacy_context(
+            tables, out_dir / "tables", config, cut_date=cut_date,
+            excluded_assessments=loaded_cut["accounting"].get("tumour_assessments", {}).get("excluded", 0),
+        ),
         "figures": figures_context(tables, config, population=population, teae_window=windows["teae"], cycle_rule=windows["cycles"], free_text=free_text),
         "trial_id": flags["trial_id"],
         "registry_id": config.model.trial.registry_id,

@@ -24,10 +24,13 @@ NOT_REACHED = "not reached"
 NOT_ESTIMABLE = "–"
 
 
-def efficacy_context(tables: dict[str, pl.DataFrame], tables_dir: Path, config: TrialConfig, *, cut_date: str) -> dict:
+def efficacy_context(
+    tables: dict[str, pl.DataFrame], tables_dir: Path, config: TrialConfig, *, cut_date: str, excluded_assessments: int = 0
+) -> dict:
     """The section's facts: whether the cut holds tumour assessments, the response and survival
     tables, and the Bryant-Day design with its status and operating characteristics (None when
-    the trial has no design)."""
+    the trial has no design). ``excluded_assessments``: the load's tumour-assessment records that
+    could not be placed (its row accounting), said in every table's note."""
     settings = config.model.efficacy
     tables = empty_efficacy_tables() | tables  # a folder written before efficacy existed shows empty tables
     best, survival = tables["t_best_response"], tables["t_survival"]
@@ -44,6 +47,13 @@ def efficacy_context(tables: dict[str, pl.DataFrame], tables_dir: Path, config: 
     common = f"Data cut {cut_date}. Population: {population}, N = {n}; subjects without a post-baseline assessment are NE and stay in the denominator."
     if not best.height:
         common = f"Data cut {cut_date}. Population: {population}. No tumour assessment at this cut: nothing to derive."
+    if excluded_assessments:
+        records = "record" if excluded_assessments == 1 else "records"
+        are = "is" if excluded_assessments == 1 else "are"
+        common += (
+            f" {excluded_assessments} tumour assessment {records} could not be placed (unknown subject, no usable date, "
+            f"before enrolment, or a line that is not a record) and {are} not counted; see queries.csv."
+        )
     shown: list[Table] = [
         report_table(
             _best_response_shown(best), "t_best_response", "Best overall response (RECIST 1.1)",
@@ -56,7 +66,8 @@ def efficacy_context(tables: dict[str, pl.DataFrame], tables_dir: Path, config: 
             _survival_shown(survival), "t_survival", "Progression-free and overall survival",
             f"{common} Time from {origin} (day 1). PFS: first PD or death, whichever first; censored at the last adequate "
             "assessment (not NE) by the cut, or on day 1 without one (FDA default). OS: death from any cause; censored on the "
-            "last date known alive (last contact, dose or assessment) by the cut. Kaplan-Meier estimates (lifelines) with "
+            "last date known alive by the cut: the latest of the recorded last contact, the start of the last dose and the last "
+            "tumour assessment (a dose's end date is not used: a missing one is filled in, up to the cut when nothing recorded ends it). Kaplan-Meier estimates (lifelines) with "
             "95% intervals on the log(-log) scale; the median's interval where the interval's bounds cross 0.5 (a curve exactly "
             "at 0.5 takes the midpoint to its next drop, as SAS and R). Months are 30.4375 days; 6, 12 and 24 months are days "
             "183, 365 and 730. \"not reached\": the estimate, or a bound, stays above 0.5; \"–\": beyond the follow-up observed.",

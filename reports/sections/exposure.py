@@ -26,7 +26,15 @@ def exposure_context(
     )
     shown: list[Table] = [
         report_table(
-            tables["t_exposure"], "t_exposure", "Days on treatment and dose changes", f"{population} Per agent: subjects who received it.",
+            tables["t_exposure"], "t_exposure", "Days on treatment and dose changes",
+            f"{population} Per agent: the subjects who received it (at least one exposure record with a dose above 0). Median "
+            "days: the median, over those subjects, of the days from the agent's first dose to its last (the last day of its last "
+            "record with a dose above 0), counting both ends; an exposure record without an end date runs to the subject's end of "
+            "treatment, death or last contact, whichever is recorded and earliest, else to the data cut. Held, Reduced, "
+            "Discontinued: subjects with at least one exposure record of the agent with that adjustment. These are exposure "
+            "records of one agent, not the disposition's \"Ended treatment\" (an end of treatment in the subjects file, or a "
+            "death): a subject can discontinue one agent and stay on treatment with the other, or end treatment with no "
+            "discontinued record.",
             {"agent": "Agent", "subjects_dosed": "Subjects dosed", "median_days_on_treatment": "Median days", "subjects_reduced": "Reduced",
              "subjects_held": "Held", "subjects_discontinued": "Discontinued"},
         ),
@@ -41,7 +49,9 @@ def exposure_context(
             "the last dose, i.e. days between them divided by the interval, rounded down, + 1). Dose intensity: cumulative "
             "dose per day of the period (daily agents) or per planned administration. Relative dose intensity (RDI): "
             f"cumulative / planned cumulative dose; low: below {low_rdi}% ([exposure] low_rdi_percent), n (%) of the subjects "
-            "dosed. A dose above the planned dose counts as recorded (it is queried); a missing dose counts as the planned dose.",
+            "dosed. A dose above the planned dose counts as recorded (it is queried); a missing dose counts as the planned dose; "
+            "a record without an end date counts up to the subject's end of treatment, death or last contact, whichever is "
+            "recorded and earliest, else the data cut.",
             {"agent_name": "Agent", "frequency": "Frequency", "planned_dose_mg": "Planned dose (mg)", "subjects_dosed": "Subjects dosed",
              "cumulative_dose": "Cumulative dose, mg: median (range)", "dose_intensity": "Dose intensity: median (range)",
              "rdi": "RDI %: median (range)", "low_rdi": f"RDI < {low_rdi}%: n (%)"},
@@ -52,8 +62,9 @@ def exposure_context(
             f"{population} Per agent: the subjects who received at least one dose of it (N = subjects dosed). Event: the first "
             "exposure record on or after the agent's first dose that holds or reduces it (adjustment held or reduced, or a dose "
             "below the planned dose other than a discontinuation), on study day d (day 1 = the agent's first dose). Median "
-            "(range) of d among the subjects with one. Kaplan-Meier median (lifelines: the first day the estimate falls to 0.5 "
-            "or below) with subjects without one censored at their last dose of the agent; 95% interval from the curve's "
+            "(range) of d among the subjects with one. Kaplan-Meier median: the first day the estimate falls to 0.5 or below "
+            "(when it rests at exactly 0.5, the midpoint of that day and the day it next falls below 0.5, as for PFS and OS), "
+            "with subjects without one censored at their last dose of the agent; 95% interval from the curve's "
             "pointwise interval (log(-log) scale), shown where its lower bound is reached. \"not reached\": the estimate, or the bound, stays above 0.5.",
             {"agent_name": "Agent", "subjects_dosed": "Subjects dosed", "modified": "With a reduction or hold: n (%)",
              "days": "Day of the first: median (range)", "km_median": "Kaplan-Meier median day (95% CI)"},
@@ -64,7 +75,9 @@ def exposure_context(
             "over the patient-years at risk of all treated subjects. Time at risk: from the first dose (day 1) to the onset of "
             f"the first event of the category; for a subject without one, to the end of the treatment-emergent window "
             f"({window_end}) or, if earlier, death, last contact or the data cut (without a recorded last contact, the last "
-            "dose); patient-years = days / 365.25. Rate per 100 patient-years with the exact Poisson 95% interval (Garwood). "
+            "dose); an exposure record without an end date counts up to the subject's end of treatment, death or last contact, "
+            "whichever is recorded and earliest (else the data cut), and the last dose, from which the window runs, is taken "
+            "from there, not from the cut; patient-years = days / 365.25. Rate per 100 patient-years with the exact Poisson 95% interval (Garwood). "
             "AESI sets as the trial config defines them, any grade. Doubtful records count the conservative way "
             "(missing grade as 3, unknown seriousness as serious, attribution not assessed as related).",
             {"label": "Category", "subjects_with_event": "Subjects with the event", "subjects": "N", "patient_years": "Patient-years",

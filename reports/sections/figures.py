@@ -75,11 +75,14 @@ def figures_context(
         caption="Course of each treated subject: swimmer plot",
         note=(
             f"{population} One lane per treated subject, the longest on study at the top; time from the first dose (study day 1) "
-            "in months of 30.4375 days, to death or last contact (grey line). Bars: each agent from its first to its last dose "
+            "in months of 30.4375 days, to death, else the last contact, else (no last contact recorded) the last date the "
+            "subject's records show them observed: last dose, AE onset, lab sample or tumour assessment (grey line). Bars: each agent from its first to its last dose "
             "(a held dose does not end a bar); marks on a bar: its dose holds and reductions (exposure records). Grade ≥3 AEs: "
             "onset on or after the first dose, treatment-emergent or not, grade as counted (a doubtful grade the conservative "
-            f"way); deaths by the cut, any cause (a death of unknown date has no place on the time axis and is counted in the "
-            f"sentence under the chart). {progression} Arrow: no end of treatment by the cut and alive. "
+            f"way); deaths by the cut, any cause, as the disposition counts them (a death of unknown date, including one known "
+            f"only from a grade 5 AE or the end-of-treatment reason \"death\", has no place on the time axis and is counted in the "
+            f"sentence under the chart; the fatal AE has its own mark at its onset). {progression} Arrow: on treatment at the "
+            f"cut: alive, and no end of treatment (neither a date nor a reason) by the cut. "
             f"With more than {config.model.report.swimmer_max_subjects} treated subjects ([report] swimmer_max_subjects) the plot "
             "draws that many lanes, subjects with a grade ≥3 AE or a death first; the table has every subject."
         ),

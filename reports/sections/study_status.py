@@ -31,7 +31,9 @@ def study_status_context(tables: dict[str, pl.DataFrame], config: TrialConfig, *
             by_site, "t_enrolment_by_site", "Enrolment and status by site",
             f"Data cut {cut_date}. All enrolled subjects (N = {enrolled}) at {sites} site(s); the last row totals all sites. "
             "Treated: at least one dose by the cut. On treatment: treated, alive, and no end of treatment by the cut. "
-            "Ended treatment: an end of treatment or a death by the cut. Died: a death date or cause by the cut. "
+            "Ended treatment: an end of treatment (a date by the cut, or a reason with no date) or a death by the cut. Died: a death "
+            "recorded in the subjects file by the cut (a date, or a cause with no date), an AE counted at grade 5, or the "
+            "end-of-treatment reason \"death\" (as in the disposition table). "
             "Site names from the trial config ([sites]); a site without one shows its id.",
             {"site_name": "Site", "site_id": "Site id", "enrolled": "Enrolled", "treated": "Treated", "on_treatment": "On treatment",
              "ended_treatment": "Ended treatment", "died": "Died", "first_enrolment": "First enrolment", "last_enrolment": "Last enrolment"},
@@ -48,9 +50,16 @@ def study_status_context(tables: dict[str, pl.DataFrame], config: TrialConfig, *
             _disposition_shown(tables["t_disposition"]), "t_disposition", "Subject disposition",
             f"Data cut {cut_date}. Each row states its denominator: all enrolled subjects (N = {enrolled}), or the safety "
             f"population (treated: at least one dose, N = {treated}). Ended treatment: one row per reason as the subjects "
-            "file gives it; an end-of-treatment date without a reason is \"reason missing\"; a death without an end-of-treatment "
-            "record ends treatment as \"died, no end of treatment recorded\". Died on treatment: on or before the end-of-treatment "
-            "date, or with none recorded. Alive, in follow-up: ended treatment and not known to have died.",
+            "file gives it; a reason without an end-of-treatment date is a row of its own, \"<reason>, date unknown\" (treatment "
+            "ended on an unknown date: not counted as on treatment); an end-of-treatment date without a reason is \"reason "
+            "missing\"; a death without an end-of-treatment record ends treatment as \"died, no end of treatment recorded\". "
+            "Died: a death recorded in the subjects file by the cut (a death date, or a cause with no date), or an AE counted at "
+            "grade 5 (after the conservative readings), or the end-of-treatment reason \"death\"; these last two, without a "
+            "recorded death date, count as deaths of unknown date and are queried. Deaths with a date are placed two ways: "
+            "died on treatment (on or before the end-of-treatment date, or with no end-of-treatment date recorded) or after the "
+            "end of treatment; and died within 30 days of the last dose (the death date no later than the last dose + 30 days, "
+            "as in the listing of deaths) or more than 30 days after it. The two need not agree: a death after the end of "
+            "treatment can be within 30 days of the last dose. Alive, in follow-up: ended treatment and not known to have died.",
             {"category": "Status", "subjects": "n", "of": "Of", "denominator": "N", "percent": "%"},
         ),
         report_table(

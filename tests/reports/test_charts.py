@@ -284,3 +284,20 @@ def test_text_is_escaped_in_the_markup():
     root = parse(chart)
     assert "Pain & <swelling> (1)" in ["".join(element.itertext()) for element in root.iter(f"{SVG}text")]
     assert group(root, "t_heatmap-title").text == "TEAEs <by> cycle & grade"
+
+
+def test_km_curve_reaching_zero_leaves_a_gap_in_its_band():
+    """A curve whose last time is an event falls to 0, where the interval is undefined (empty in
+    km_curves): 2 subjects, events on days 100 and 200: S(100) = 0.5, S(200) = 0. The chart draws
+    the curve to 0 with no band at that step; its sentence reads the last landmark with an interval,
+    6 months (day 183): 50% (band 1-91%)."""
+    curves = pl.DataFrame(
+        [("pfs", 0, 1.0, 1.0, 1.0, 2, 0, 0), ("pfs", 100, 0.5, 0.006, 0.91, 2, 1, 0), ("pfs", 200, 0.0, None, None, 1, 1, 0)],
+        schema={"endpoint": pl.String, "time_days": pl.Int64, "survival": pl.Float64, "ci_lower": pl.Float64,
+                "ci_upper": pl.Float64, "at_risk": pl.Int64, "events": pl.Int64, "censored": pl.Int64},
+        orient="row",
+    )
+    chart = km_chart(curves, title="PFS")
+    root = parse(chart)
+    group(root, "km_curves-curve-pfs")
+    assert chart.alternative == "PFS: 2 subjects, 2 events; 50% at 6 months (95% band 1-91%)."
