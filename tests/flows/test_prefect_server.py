@@ -82,6 +82,7 @@ def test_run_reports_to_the_server(prefect_server, tmp_path):
     assert sorted((task["name"].rsplit("-", 1)[0], task["state_type"]) for task in tasks) == [
         ("ingest-validate-store", "COMPLETED"),
         ("publish-outputs", "COMPLETED"),
+        ("render-pdf", "COMPLETED"),
         ("render-reports", "COMPLETED"),
         ("send-alerts", "COMPLETED"),
         ("tables-and-signals", "COMPLETED"),
