@@ -12,11 +12,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact
+# The review flow's module first: it sets Prefect's start-up settings (the embedded server's
+# start-up timeout among them), which Prefect reads once, when it is first imported.
+from flows.safety_review import artifact_key, retry_on_io_fault, safety_review  # isort: skip
 
-from flows import operations
-from flows.safety_review import artifact_key, retry_on_io_fault, safety_review
+from prefect import flow, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact  # noqa: E402
+
+from flows import operations  # noqa: E402
 
 
 @task(name="validate-and-report-queries", retries=1, retry_delay_seconds=2, retry_condition_fn=retry_on_io_fault)

@@ -79,8 +79,9 @@ def review(config, out_root, kill_at):
     try:
         analysis = stages.analyse(loaded)
         reports = stages.render(loaded)
+        pdf = stages.render_pdf(loaded)  # as the review flow does (flows/safety_review.py)
         stages.write_manifest(
-            loaded, reports=reports, timings=analysis["timings"], reconciliation_queries=analysis["reconciliation_queries"]
+            loaded, reports=reports, pdf=pdf, timings=analysis["timings"], reconciliation_queries=analysis["reconciliation_queries"]
         )
         stages.publish(loaded)
     except BaseException:
