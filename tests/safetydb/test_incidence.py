@@ -277,7 +277,8 @@ def test_mini_trial(tmp_path):
     assert line(table, endpoint="necrosis", month=3.0)["cumulative_incidence"] == 0.0
     assert line(table, endpoint="necrosis", month=6.0)["cumulative_incidence"] is None  # follow-up ends day 173
     # every AESI set of the bundled config is an endpoint, with events or not: grade >= 3 first,
-    # then the eight sets by id
+    # then the sixteen sets by id
     assert table["endpoint"].unique(maintain_order=True).to_list() == [
-        GRADE_3_PLUS, "hemorrhage", "hepatitis", "hypertension", "myocarditis", "necrosis", "pneumonitis", "rccep", "thyroid",
+        GRADE_3_PLUS, "adrenal", "colitis", "diabetes", "hand_foot", "hemorrhage", "hepatitis", "hypertension", "hypophysitis",
+        "myocarditis", "necrosis", "nephritis", "pneumonitis", "proteinuria", "rccep", "skin", "thyroid",
     ]
