@@ -351,9 +351,10 @@ class SafetyStore:
         return _cut_from_row(rows[0])
 
     def cuts(self, trial_id: str) -> list[Cut]:
-        """Every cut of the trial, oldest first (by cut date, then by when it was made)."""
+        """Every cut of the trial, oldest first (by cut date, then by when it was made: created_at is
+        whole seconds, so two cuts made in the same second follow their insertion order, rowid)."""
         rows = self.connection.execute(
-            "SELECT * FROM cuts WHERE trial_id = $trial_id ORDER BY cut_date, created_at, cut_id",
+            "SELECT * FROM cuts WHERE trial_id = $trial_id ORDER BY cut_date, created_at, rowid",
             {"trial_id": trial_id},
         ).fetchall()
         return [_cut_from_row(row) for row in rows]
@@ -414,7 +415,7 @@ class SafetyStore:
             SELECT h.cut_date, h.status, h.evaluable, h.events, h.boundary
             FROM flag_history AS h JOIN cuts AS c USING (cut_id)
             WHERE c.trial_id = $trial_id AND h.rule_id = $rule_id
-            ORDER BY h.cut_date, c.created_at
+            ORDER BY h.cut_date, c.created_at, c.rowid
             """,
             {"trial_id": trial_id, "rule_id": rule_id},
         )
