@@ -30,14 +30,14 @@ import polars as pl
 
 from ctcae.terms import CtcaeDictionary, load_dictionary
 from safetydb.diff import diff_cuts
-from safetydb.export import write_csv, write_tables
+from safetydb.export import BY_ARM_FOLDER, TOTAL_ARM, table_frames, tables_by_arm, write_csv, write_frames, write_tables
 from safetydb.identity import LoadIdentity, load_identity, toolkit_version
 from safetydb.lab_grades import derive_vital_grades, first_dose_dates, grade_labs, lab_baselines
 from safetydb.models import build_cut_models, reconciliation_findings
 from safetydb.store import Load, SafetyStore, latest_date
 from signals.bryant_day import evaluate_bryant_day, write_bryant_day
 from signals.expedited import evaluate_expedited
-from signals.flags import assemble_flags, evaluate_rules_with_exclusions, source_shrinkage
+from signals.flags import assemble_flags, evaluate_rules_with_exclusions, source_shrinkage, stopping_status
 from trial.config import TrialConfig, load_trial_config
 from trial.errors import InputError
 from validators.read import ROW
@@ -389,6 +389,8 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         history = {r.rule_id: _json_history(store.flag_history(config.id, r.rule_id).to_dicts()) for r in results}
         previous = store.previous_cut(cut)
         changes = diff_cuts(store, previous, cut) if previous is not None else None
+        # Last, since it rebuilds the cut's models arm by arm.
+        by_arm = analyse_by_arm(store, config, loaded.cut_id, cut_date, tables, out_dir / "tables" / BY_ARM_FOLDER)
     flags = assemble_flags(
         trial_id=config.id,
         cut_id=loaded.cut_id,
@@ -404,6 +406,8 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
             previous_cut=previous.cut_date.isoformat() if previous else None,
         ),
     )
+    if by_arm is not None:
+        flags["by_arm"] = by_arm
     (out_dir / "flags.json").write_text(json.dumps(flags, indent=2, default=str), encoding="utf-8")
     # What changed since the trial's previous cut in the store; no previous cut: nothing to compare.
     changed = changes.to_dict() if changes else {"from": None, "to": {"cut_id": loaded.cut_id, "cut_date": loaded.cut_date}}
@@ -417,6 +421,27 @@ def analyse(loaded: LoadedCut) -> dict[str, object]:
         "reconciliation_queries": reconciled,
         "timings": {"tables_s": round(built - started, 3), "signals_s": round(finished - built, 3)},
     }
+
+
+def analyse_by_arm(
+    store: SafetyStore, config: TrialConfig, cut_id: str, cut_date: date, pooled: dict[str, pl.DataFrame], folder: Path
+) -> list[dict] | None:
+    """With two or more ``[[arms]]``: every table and stopping rule again for each arm's subjects.
+    The tables go to ``folder`` (tables/by_arm/), each row led by its arm, the arms pooled last;
+    the rules' status per arm is returned for flags.json. None for a trial of one arm."""
+    if len(config.arms) < 2:
+        return None
+    per_arm, rules = [], []
+    for arm in config.arms:
+        build_cut_models(store, config, cut_id, cut_date, arm)
+        per_arm.append((arm.id, arm.shown, table_frames(store, config=config)))
+        results, _, _ = evaluate_rules_with_exclusions(store, config, cut_id)
+        rules.append(
+            {"arm_id": arm.id, "arm": arm.shown, "stopping": stopping_status(results), "rules": [r.to_dict() for r in results]}
+        )
+    per_arm.append((*TOTAL_ARM, pooled))
+    write_frames(tables_by_arm(per_arm), folder)
+    return rules
 
 
 def _json_history(rows: list[dict]) -> list[dict]:

@@ -44,19 +44,51 @@ COMPUTED_TABLES = (
 )
 
 
-def write_tables(store: SafetyStore, folder: Path, *, config: TrialConfig | None = None) -> dict[str, pl.DataFrame]:
-    """Export every table built in ``store``: the SQL table models and the computed tables
-    (``config`` sets how efficacy is derived, ``[efficacy]``; without it, the defaults)."""
-    folder.mkdir(parents=True, exist_ok=True)
+def table_frames(store: SafetyStore, *, config: TrialConfig | None = None) -> dict[str, pl.DataFrame]:
+    """Every table built in ``store``: the SQL table models and the computed tables (``config``
+    sets how efficacy is derived, ``[efficacy]``; without it, the defaults)."""
     tables = {name: store.model(name) for name in TABLE_MODELS}
     tables["t_cumulative_incidence"], tables["cumulative_incidence_curves"] = cumulative_incidence(store)
     tables["t_time_to_modification"] = time_to_modification(store)
     tables["t_eair"] = exposure_adjusted_rates(store)
     tables |= efficacy_tables(store, config.model.efficacy if config is not None else None)
+    return tables
+
+
+def write_tables(store: SafetyStore, folder: Path, *, config: TrialConfig | None = None) -> dict[str, pl.DataFrame]:
+    """Export every table built in ``store`` (``table_frames``) as CSV and Parquet."""
+    tables = table_frames(store, config=config)
+    write_frames(tables, folder)
+    return tables
+
+
+def write_frames(tables: dict[str, pl.DataFrame], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.write_parquet(folder / f"{name}.parquet")
         write_csv(frame, folder / f"{name}.csv")
-    return tables
+
+
+# The tables of a trial with two or more arms, arm by arm: tables/by_arm/<table>, each row led by
+# its arm (ARM_ID, ARM_LABEL) and the arms pooled last under TOTAL_ARM.
+BY_ARM_FOLDER = "by_arm"
+ARM_ID, ARM_LABEL = "arm_id", "arm"
+TOTAL_ARM = ("total", "All arms")
+
+
+def tables_by_arm(per_arm: list[tuple[str, str, dict[str, pl.DataFrame]]]) -> dict[str, pl.DataFrame]:
+    """One frame per table from each arm's tables ((arm id, label, tables), in report order)."""
+    names = [name for name in per_arm[0][2]] if per_arm else []
+    return {
+        name: pl.concat(
+            [
+                tables[name].select(pl.lit(arm_id).alias(ARM_ID), pl.lit(label).alias(ARM_LABEL), pl.all())
+                for arm_id, label, tables in per_arm
+            ],
+            how="diagonal_relaxed",
+        )
+        for name in names
+    }
 
 
 def read_tables(folder: Path) -> dict[str, pl.DataFrame]:

@@ -17,11 +17,12 @@ from safetydb.store import (
     SafetyStore,
 )
 from safetydb.study_tables import register_study_tables
-from trial.config import TrialConfig
+from trial.config import Arm, TrialConfig
 
 
-def model_parameters(config: TrialConfig, cut_id: str, cut_date: date) -> ModelParameters:
+def model_parameters(config: TrialConfig, cut_id: str, cut_date: date, arm: Arm | None = None) -> ModelParameters:
     return ModelParameters(
+        arm=arm.value if arm is not None else None,
         cut_id=cut_id,
         cut_date=cut_date,
         cycle_days=config.model.trial.cycle_length_days,
@@ -102,7 +103,8 @@ def lab_terms(version: str) -> pl.DataFrame:
     return criteria_table(version).select("test_code", "ctcae_term").unique().sort("test_code", "ctcae_term")
 
 
-def build_cut_models(store: SafetyStore, config: TrialConfig, cut_id: str, cut_date: date) -> None:
+def build_cut_models(store: SafetyStore, config: TrialConfig, cut_id: str, cut_date: date, arm: Arm | None = None) -> None:
+    """Every model of the cut, for all arms pooled or (``arm``) for one arm's subjects."""
     store.register_table("aesi_terms", aesi_terms_frame(config))
     store.register_table("aesi_units", aesi_units_frame(config))
     store.register_table("subgroup_levels", subgroup_levels_frame(config))
@@ -110,7 +112,7 @@ def build_cut_models(store: SafetyStore, config: TrialConfig, cut_id: str, cut_d
     register_study_tables(store, config)
     store.run_models(
         STAGING_MODELS + DERIVED_MODELS + TABLE_MODELS + RECONCILIATION_MODELS,
-        model_parameters(config, cut_id, cut_date),
+        model_parameters(config, cut_id, cut_date, arm),
     )
 
 

@@ -95,7 +95,7 @@ PARAMETER = re.compile(r"\$([a-z_]+)")
 LOCK_WAIT_VARIABLE, LOCK_WAIT_SECONDS = "TOXWATCH_STORE_WAIT_SECONDS", 120.0
 notes = logging.getLogger("toxwatch")
 MEMORY_LIMIT = "1GB"
-SCHEMA_VERSION = 4  # the table layout (sql/schema.sql and source_table_ddl); a store with another layout is refused
+SCHEMA_VERSION = 5  # the table layout (sql/schema.sql and source_table_ddl); a store with another layout is refused
 
 # The source tables are not written out in sql/schema.sql: each holds the source's own columns as
 # its Pandera model declares them (validators/contract.py), plus the store's: the cut, the source
@@ -108,8 +108,9 @@ POLARS_SQL_TYPES = {pl.String: "VARCHAR", pl.Int64: "BIGINT"}
 DERIVED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "subjects": (),
     "exposure": (),
-    # validators/validate.py: the term's SOC and "Other, specify" flag; validators/readings.py: the grade as reported
-    "adverse_events": (("meddra_soc", "VARCHAR NOT NULL"), ("other_specify_term", "BOOLEAN"), ("grade_reported", "INTEGER")),
+    # validators/validate.py: the "Other, specify" flag (meddra_soc, a source column, is filled there
+    # from the CTCAE term when not coded); validators/readings.py: the grade as reported
+    "adverse_events": (("other_specify_term", "BOOLEAN"), ("grade_reported", "INTEGER")),
     # safetydb/lab_grades.py: the baseline and the CTCAE grade
     "labs": (
         ("baseline", "DOUBLE"), ("is_baseline", "BOOLEAN"),
@@ -210,10 +211,12 @@ class ModelParameters:
     dose_action_window_days: int = 7
     max_days_since_contact: int = 90
     low_rdi_percent: float = 80.0
+    arm: str | None = None  # the arm value the subjects are restricted to ([[arms]] value); None: every arm pooled
 
     def as_dict(self) -> dict[str, object]:
         return {
             "cut_id": self.cut_id,
+            "arm": self.arm,
             "cut_date": self.cut_date,
             "cycle_days": self.cycle_days,
             "teae_end_days": self.teae_end_days,

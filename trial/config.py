@@ -37,6 +37,11 @@ class TrialSection(_Strict):
     title: str
     registry_id: str | None = None
     ctcae_version: Literal["5.0", "6.0"] = "5.0"
+    grading: Literal["ctcae", "severity"] = Field(
+        "ctcae",
+        description="how AEs are graded: CTCAE grades 1-5, or severity (mild / moderate / severe) in a trial not graded "
+        "by CTCAE; tables then show severity columns and CTCAE-only checks say \"not applicable\"",
+    )
     cycle_length_days: int = Field(28, ge=1, le=365)
     database: str = Field("toxwatch.duckdb", description="DuckDB file, relative to the config.")
     output_dir: str = Field("out", description="Output root, relative to the config.")
@@ -45,10 +50,29 @@ class TrialSection(_Strict):
 class Agent(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
-    dose_mg: float = Field(gt=0)
+    dose_mg: float = Field(ge=0, description="protocol dose per administration, mg; 0 for a placebo")
     route: str
     frequency: str
     dose_levels_mg: list[float] = Field(default_factory=list)
+
+
+class Arm(_Strict):
+    """One treatment arm: the subjects whose arm column holds ``value``, and the agents they receive."""
+
+    id: str = Field(pattern=SLUG, description="short identifier of the arm (table rows, file names)")
+    value: str = Field(pattern=r"\S", description="the arm as the subjects source writes it (SDTM ARM or ACTARM)")
+    label: str | None = Field(None, description="the arm's name in reports; default: value")
+    agents: list[str] = Field(min_length=1, description="agent ids the arm receives, a placebo included")
+    doses_mg: dict[str, float] = Field(
+        default_factory=dict, description="planned dose of an agent in this arm when it differs from the agent's dose_mg"
+    )
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.value
+
+    def planned_dose(self, agent: "Agent") -> float:
+        return self.doses_mg.get(agent.id, agent.dose_mg)
 
 
 class Windows(_Strict):
@@ -174,9 +198,9 @@ class Source(_Strict):
 
 
 class Sources(_Strict):
-    subjects: Source
-    exposure: Source
-    adverse_events: Source
+    subjects: Source | None = None
+    exposure: Source | None = None
+    adverse_events: Source | None = None
     labs: Source | None = None
     vitals: Source | None = None
     tumour_assessments: Source | None = None
@@ -550,6 +574,11 @@ class Report(_Strict):
     """How the DSMB report is laid out: on paper (dsmb_report.pdf) and in its charts."""
 
     paper: Literal["A4", "Letter"] = Field("A4", description="page size of the PDF: A4 (210 x 297 mm) or US Letter (8.5 x 11 in)")
+    closed_report: bool = Field(
+        True,
+        description="with two or more [[arms]], also write the closed report (dsmb_report_closed.html): every table by arm; "
+        "the open report pools the arms",
+    )
     # Display settings of the charts: what fits a page, not clinical rules; the tables behind them hold every row.
     heatmap_terms: int = Field(
         20, ge=1, le=100, description="the AE heatmap shows this many treatment-emergent terms, the most frequent first"
@@ -634,9 +663,80 @@ class Efficacy(_Strict):
         return self
 
 
+# The source each CDISC domain feeds (readers/): SDTM domain or ADaM dataset, by toxwatch source.
+CDISC_DOMAINS = {
+    "sdtm": {"subjects": "dm", "exposure": "ex", "adverse_events": "ae", "labs": "lb"},
+    "adam": {"subjects": "adsl", "exposure": "adex", "adverse_events": "adae", "labs": "adlb"},
+}
+DEFAULT_RELATIONSHIP_VALUES = {
+    "NOT RELATED": "unrelated", "NONE": "unrelated", "N": "unrelated", "UNRELATED": "unrelated",
+    "UNLIKELY": "unlikely", "UNLIKELY RELATED": "unlikely", "REMOTE": "unlikely",
+    "POSSIBLE": "possible", "POSSIBLY RELATED": "possible", "RELATED": "probable", "Y": "probable",
+    "PROBABLE": "probable", "PROBABLY RELATED": "probable", "DEFINITE": "definite", "DEFINITELY RELATED": "definite",
+}
+
+
+class PartialDates(_Strict):
+    """How a partial date (SDTM ``--DTC`` as ``YYYY-MM`` or ``YYYY``) is completed; the date as given
+    and an imputation flag (D: day imputed, M: month and day) are kept beside it."""
+
+    start_day: Literal["first", "first_or_reference"] = Field(
+        "first_or_reference",
+        description="missing day of an onset: the 1st of the month, or (first_or_reference) the first dose date when it "
+        "falls later in that same month",
+    )
+    start_month: Literal["first"] = Field("first", description="missing month of an onset: January (or the first dose in that year)")
+    end_day: Literal["last"] = Field("last", description="missing day of a resolution: the last day of the month")
+    end_month: Literal["last"] = Field("last", description="missing month of a resolution: December 31st")
+
+
+class Cdisc(_Strict):
+    """Sources read from CDISC SDTM domains or ADaM datasets instead of toxwatch's own files (readers/)."""
+
+    standard: Literal["sdtm", "adam"] = Field(description="sdtm: DM, EX, AE (+SUPPAE), LB, DS; adam: ADSL, ADAE, ADEX, ADLB")
+    folder: str = Field(description="the folder of the domain files, relative to this file")
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="domain (dm, ae, suppae, ex, lb, ds; adsl, adae, adex, adlb) -> file in the folder "
+        "(.xpt, .sas7bdat, .csv, .parquet, .xlsx)",
+    )
+    encoding: str | None = Field(None, description="text encoding of CSV domain files; default: UTF-8, or GB18030 when detected")
+    arm_variable: str = Field(
+        "ARM", description="the subject-level variable that assigns the arm: ARM (planned) or ACTARM (actual); ADaM TRT01P or TRT01A"
+    )
+    treatments: dict[str, str] = Field(
+        default_factory=dict, description="the treatment name as exposure records write it (EXTRT; ADaM PARCAT2) -> agent id"
+    )
+    relationship_values: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_RELATIONSHIP_VALUES),
+        description="relationship value (AEREL, or a per-agent SUPPAE QNAM) -> level of the attribution scale; "
+        "a value not listed is queried and counted as related",
+    )
+    relationship_variables: dict[str, str] = Field(
+        default_factory=dict,
+        description="agent id -> the variable holding that agent's relationship (a SUPPAE QNAM or an AE column); "
+        "an agent not listed takes AEREL, the single relationship",
+    )
+    awareness_variable: str | None = Field(
+        None, description="SUPPAE QNAM (or AE column) holding the date the sponsor became aware; none: expedited clocks not computable"
+    )
+    partial_dates: PartialDates = PartialDates()
+
+    @field_validator("relationship_values")
+    @classmethod
+    def _levels_on_the_scale(cls, value: dict[str, str]) -> dict[str, str]:
+        from ctcae.attribution import ATTRIBUTION_LEVELS
+
+        wrong = sorted({level for level in value.values() if level not in ATTRIBUTION_LEVELS})
+        if wrong:
+            raise ValueError(f"{wrong} not on the attribution scale {list(ATTRIBUTION_LEVELS)}")
+        return {key.strip().upper(): level for key, level in value.items()}
+
+
 class TrialConfigModel(_Strict):
     trial: TrialSection
     agents: list[Agent] = Field(min_length=1)
+    arms: list[Arm] = Field(default_factory=list)
     windows: Windows = Windows()
     cycles: Cycles = Cycles()
     attribution: Attribution = Attribution()
@@ -646,7 +746,8 @@ class TrialConfigModel(_Strict):
     data_currency: DataCurrency = DataCurrency()
     demographics: Demographics = Demographics()
     exposure: ExposureSettings = ExposureSettings()
-    sources: Sources
+    sources: Sources = Sources()
+    cdisc: Cdisc | None = None
     aesi: dict[str, AesiSet] = Field(default_factory=dict)
     aesi_groups: dict[str, AesiGroup] = Field(default_factory=dict)
     subgroups: list[Subgroup] = Field(default_factory=list)
@@ -685,8 +786,31 @@ class TrialConfig:
         return None if value == "none" else value
 
     def source_path(self, name: str) -> Path | None:
+        """The file a source is read from; for a CDISC trial, the domain its records come from
+        (subjects: DM or ADSL; exposure: EX or ADEX; adverse events: AE or ADAE; labs: LB or ADLB)."""
+        if self.model.cdisc is not None:
+            domain = CDISC_DOMAINS[self.model.cdisc.standard].get(name)
+            return self.cdisc_files().get(domain) if domain else None
         source = getattr(self.model.sources, name)
         return None if source is None else (self.folder / source.path)
+
+    def cdisc_files(self) -> dict[str, Path]:
+        """Each configured CDISC domain's file (none without [cdisc])."""
+        cdisc = self.model.cdisc
+        if cdisc is None:
+            return {}
+        return {domain.lower(): self.folder / cdisc.folder / file for domain, file in cdisc.files.items()}
+
+    @property
+    def arms(self) -> list[Arm]:
+        return list(self.model.arms)
+
+    def agents_of_arm(self, arm_value: str | None) -> list[Agent]:
+        """The agents a subject of this arm receives: its arm's, or every agent without [[arms]] (or for an arm not configured)."""
+        for arm in self.model.arms:
+            if arm.value == arm_value:
+                return [agent for agent in self.model.agents if agent.id in arm.agents]
+        return list(self.model.agents)
 
     @property
     def database_path(self) -> Path:
@@ -749,6 +873,8 @@ def _check_references(path: Path, model: TrialConfigModel) -> None:
                 raise InputError(
                     path, f"{key}.event.aesi", f"unknown AESI set {name!r}", f"use one of {sorted(model.aesi)} or define [aesi.{name}]"
                 )
+    _check_sources(path, model)
+    _check_arms(path, model, agent_ids)
     _check_bryant_day_event(path, model, agent_ids)
     _check_aesi_groups(path, model)
     _check_subgroups(path, model)
@@ -857,6 +983,40 @@ def _check_privacy(path: Path, model: TrialConfigModel) -> None:
                     f"column {column!r} is an identifier, but [sources.{name}].columns reads it as {canonical!r}",
                     "map the canonical column to a column without personal identifiers, or remove it from identifier_columns",
                 )
+
+
+def _check_sources(path: Path, model: TrialConfigModel) -> None:
+    """Without [cdisc], the three sources every trial has are files of toxwatch's own format."""
+    if model.cdisc is not None:
+        return
+    for name in ("subjects", "exposure", "adverse_events"):
+        if getattr(model.sources, name) is None:
+            raise InputError(
+                path, f"sources.{name}", "required key is missing",
+                f"add [sources.{name}] with the file's path, or read the trial from CDISC data with [cdisc] (see docs/trial-config.md)",
+            )
+
+
+def _check_arms(path: Path, model: TrialConfigModel, agent_ids: list[str]) -> None:
+    """Arms name known agents, each arm once; CDISC treatments and relationship variables name known agents."""
+    ids = [arm.id for arm in model.arms]
+    values = [arm.value for arm in model.arms]
+    for position, arm in enumerate(model.arms, start=1):
+        key = f"arms[{position}]"
+        if ids.count(arm.id) > 1:
+            raise InputError(path, f"{key}.id", f"duplicate arm id {arm.id!r}", "give each arm its own id")
+        if values.count(arm.value) > 1:
+            raise InputError(path, f"{key}.value", f"two arms read the arm value {arm.value!r}", "give each arm its own value")
+        for agent in [*arm.agents, *arm.doses_mg]:
+            if agent not in agent_ids:
+                raise InputError(path, f"{key}.agents", f"unknown agent {agent!r}", f"use one of {agent_ids}")
+    if model.cdisc is not None:
+        for given, agent in model.cdisc.treatments.items():
+            if agent not in agent_ids:
+                raise InputError(path, f"cdisc.treatments.{given}", f"unknown agent {agent!r}", f"use one of {agent_ids}")
+        for agent in model.cdisc.relationship_variables:
+            if agent not in agent_ids:
+                raise InputError(path, f"cdisc.relationship_variables.{agent}", "unknown agent", f"use one of {agent_ids}")
 
 
 def _as_input_error(path: Path, error: ValidationError) -> InputError:

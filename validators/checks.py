@@ -118,6 +118,9 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
                    "adjustment_reason is neither a term of the trial's CTCAE version nor other", KEPT_AS_GIVEN,
                    "enter the CTCAE term of the adverse event that caused the change (toxwatch ctcae lookup TERM), or other"),
         # adverse events
+        FrameCheck("term_given", "ctcae_term", "the record has no term: neither ctcae_term nor meddra_pt",
+                   _exclude("no term"),
+                   "enter the CTCAE term, or the MedDRA preferred term (meddra_pt)"),
         FrameCheck("term_known", "ctcae_term", "ctcae_term is not a term of the trial's CTCAE version",
                    _count("counted under the term as coded, in the SOC 'Not coded to CTCAE'"),
                    "correct the term to a CTCAE term (toxwatch ctcae lookup TERM)"),
@@ -229,7 +232,6 @@ FIELD_CONSEQUENCES: dict[tuple[str, str], Consequence] = {
     ("exposure", "dose_mg"): _count("counted as the planned dose given (the subject is treated)"),
     ("adverse_events", "ae_id"): _count("counted under an identifier made from its row number"),
     ("adverse_events", "subject_id"): _exclude("no subject"),
-    ("adverse_events", "ctcae_term"): _exclude("no term"),
     ("adverse_events", "onset_date"): _exclude("no usable onset date"),
     ("adverse_events", "grade"): _count("counted at grade 3 (grade 5 when the outcome is fatal) until a grade is entered"),
     ("adverse_events", "serious"): _count("counted as serious"),

@@ -29,9 +29,9 @@ import polars as pl
 from ctcae.criteria import lab_test_catalogue, normalise_unit
 from ctcae.matching import match_term
 from ctcae.terms import CtcaeDictionary
-from trial.config import Agent
+from trial.config import Agent, Arm
 from validators.recist import MISSING_RESPONSE_READING, new_lesions_reading, read_new_lesions, read_response, response_reading
-from validators.schemas import OTHER_REASON
+from validators.schemas import OTHER_REASON, SEVERITIES
 
 DETAIL_PREFIX = "_detail_"
 READING_PREFIX = "_reading_"
@@ -44,15 +44,25 @@ def enrich(
     agents: Sequence[Agent],
     dictionary: CtcaeDictionary | None,
     subjects: pl.DataFrame | None,
+    grading: str = "ctcae",
+    arms: Sequence[Arm] = (),
 ) -> pl.DataFrame:
-    """The typed frame of a source with every column its checks need."""
+    """The typed frame of a source with every column its checks need (``grading``: the trial's
+    ``[trial] grading``; ``arms``: its ``[[arms]]``, whose planned doses an exposure record is checked against)."""
     if subjects is not None:
         frame = with_subjects(frame, source, subjects)
     if source == "exposure":
         frame = with_agents(frame, agents)
+        if subjects is not None and "_arm" in subjects.columns:
+            frame = with_arm_doses(frame, arms, subjects)
         frame = with_reason_terms(frame, dictionary)
+    if source == "adverse_events":
+        frame = with_grading(frame, grading)
     if source == "adverse_events" and dictionary is not None:
         frame = with_coded_terms(frame, dictionary)
+        if grading != "ctcae":
+            # CTCAE's allowed grades do not apply to severities.
+            frame = frame.with_columns(pl.lit(None, dtype=pl.Boolean).alias("_grade_allowed"))
     if source == "labs":
         frame = with_lab_tests(frame)
     if source == "tumour_assessments":
@@ -118,6 +128,41 @@ def with_agents(frame: pl.DataFrame, agents: Sequence[Agent]) -> pl.DataFrame:
     )
     return frame.join(configured, on="agent", how="left", maintain_order="left").with_columns(
         pl.col("_agent_known").fill_null(False)
+    )
+
+
+def with_grading(frame: pl.DataFrame, grading: str) -> pl.DataFrame:
+    """``_ctcae_graded``; in a trial graded by severity, the grade is the severity's level
+    (mild 1, moderate 2, severe 3: validators/schemas.py SEVERITIES), so that every table orders
+    and counts it the one way; a missing or unknown severity leaves the grade as given."""
+    frame = frame.with_columns(pl.lit(grading == "ctcae").alias("_ctcae_graded"))
+    if grading == "ctcae" or "severity" not in frame.columns:
+        return frame
+    levels = {name: level for level, name in enumerate(SEVERITIES, start=1)}
+    level = pl.col("severity").str.strip_chars().str.to_uppercase().replace_strict(levels, default=None, return_dtype=pl.Int64)
+    return frame.with_columns(pl.coalesce(level, pl.col("grade")).alias("grade"))
+
+
+def with_arm_doses(frame: pl.DataFrame, arms: Sequence[Arm], subjects: pl.DataFrame) -> pl.DataFrame:
+    """An exposure record's planned dose is checked against its subject's arm's dose of the agent
+    (``[[arms]]`` ``doses_mg``) where the arm sets one, else the agent's ``dose_mg``."""
+    overrides = [
+        {"_arm": arm.value, "agent": agent, "_arm_dose_mg": float(dose), "_arm_detail": f"the trial config has {agent} {_number(dose)} mg in arm {arm.shown}"}
+        for arm in arms
+        for agent, dose in arm.doses_mg.items()
+    ]
+    if not overrides:
+        return frame
+    doses = pl.DataFrame(overrides, schema={"_arm": pl.String, "agent": pl.String, "_arm_dose_mg": pl.Float64, "_arm_detail": pl.String})
+    detail = f"{DETAIL_PREFIX}planned_dose_is_agent_dose"
+    return (
+        frame.join(subjects.select("subject_id", "_arm"), on="subject_id", how="left", maintain_order="left")
+        .join(doses, on=["_arm", "agent"], how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("_arm_dose_mg", "_agent_dose_mg").alias("_agent_dose_mg"),
+            pl.coalesce("_arm_detail", detail).alias(detail),
+        )
+        .drop("_arm", "_arm_dose_mg", "_arm_detail")
     )
 
 

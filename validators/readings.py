@@ -31,9 +31,10 @@ NOT_ASSESSED = "not_assessed"
 GRADE_WHEN_MISSING = 3
 
 # Columns a reading always fills, so a counted record never has them missing (the store declares
-# them NOT NULL): an AE's identifier, grade, seriousness and outcome; an exposure record's end.
+# them NOT NULL): an AE's identifier, grade, seriousness and outcome, and its SOC (the coded one,
+# else the CTCAE term's, else "Not coded to CTCAE": validators/validate.py); an exposure record's end.
 FILLED_BY_READINGS: dict[str, tuple[str, ...]] = {
-    "adverse_events": ("ae_id", "grade", "serious", "outcome"),
+    "adverse_events": ("ae_id", "grade", "serious", "outcome", "meddra_soc"),
     "exposure": ("end_date",),
     "tumour_assessments": ("overall_response",),
 }

@@ -41,6 +41,10 @@ OTHER_REASON = "other"  # an adjustment_reason that names no adverse event
 OVERALL_RESPONSES = ("CR", "PR", "SD", "PD", "NE")
 NOT_EVALUABLE = "NE"
 IMAGING_METHODS = ("CT", "MRI", "PET-CT", "other")
+# Severity (CDISC AESEV) in a trial not graded by CTCAE ([trial] grading = "severity"): tables
+# order and count it as levels 1-3 in the grade column (validators/enrich.py).
+SEVERITIES = ("MILD", "MODERATE", "SEVERE")
+IMPUTATION_FLAGS = ("D", "M")  # a partial date completed: D the day, M the month and day (readers/partial_dates.py)
 
 
 def _true_where_null(expression: pl.Expr, *columns: str) -> pl.Expr:
@@ -81,13 +85,14 @@ class SubjectSchema(pa.DataFrameModel):
     prior_reirradiation: str = pa.Field(nullable=True, isin=list(YES_NO), description="nasopharynx re-irradiated before entry")
     end_of_treatment_date: pl.Date = pa.Field(nullable=True, description="last day of study treatment; empty while on treatment")
     end_of_treatment_reason: str = pa.Field(
-        nullable=True, isin=["progression", "toxicity", "death", "withdrawal", "completed"],
-        description="why treatment ended; empty while on treatment",
+        nullable=True, isin=["progression", "toxicity", "death", "withdrawal", "completed", "other", "not_recorded"],
+        description="why treatment ended; empty while on treatment (`not_recorded`: the data give an end date without a reason)",
     )
     last_contact_date: pl.Date = pa.Field(nullable=False, description="last date the subject was known alive or died")
     death_date: pl.Date = pa.Field(nullable=True, description="date of death; empty if alive")
     death_cause: str = pa.Field(
-        nullable=True, isin=["disease_progression", "adverse_event", "other"], description="cause of death; empty if alive"
+        nullable=True, isin=["disease_progression", "adverse_event", "other", "unknown"],
+        description="cause of death; empty if alive (`unknown`: a death recorded without its cause)"
     )
 
     @_check("death_after_enrolment")
@@ -126,7 +131,9 @@ class ExposureSchema(_SubjectRecords):
     end_date: pl.Date = pa.Field(nullable=False, description="last day of the record")
     dose_mg: float = pa.Field(ge=0, nullable=False, description="dose actually given per administration, mg (0 when held)")
     planned_dose_mg: float = pa.Field(
-        gt=0, nullable=False, description="protocol dose at that time, mg: the agent's `dose_mg` in the trial config"
+        ge=0, nullable=False,
+        description="protocol dose at that time, mg: the agent's `dose_mg` in the trial config, or its arm's `doses_mg` "
+        "(0 for a placebo)",
     )
     route: str = pa.Field(nullable=True, description="route of administration: the agent's `route` in the trial config")
     frequency: str = pa.Field(nullable=True, description="dosing frequency: the agent's `frequency` in the trial config")
@@ -175,7 +182,9 @@ class ExposureSchema(_SubjectRecords):
     @_check("dose_zero_when_held")
     def dose_zero_when_held(cls, data: pa.PolarsData) -> pl.LazyFrame:
         held_with_dose = (pl.col("adjustment") == "held") & (pl.col("dose_mg") != 0)
-        zero_dose_not_stopped = (pl.col("dose_mg") == 0) & ~pl.col("adjustment").is_in(list(NOT_DOSED))
+        # A placebo (planned dose 0) is given at dose 0: that is an administration, not a hold.
+        placebo = (pl.col("planned_dose_mg") == 0).fill_null(False)
+        zero_dose_not_stopped = (pl.col("dose_mg") == 0) & ~placebo & ~pl.col("adjustment").is_in(list(NOT_DOSED))
         rule = ~held_with_dose & ~zero_dose_not_stopped
         return data.lazyframe.select(_true_where_null(rule, "dose_mg", "adjustment"))
 
@@ -197,11 +206,18 @@ class AdverseEventSchema(_SubjectRecords):
     ae_id: str = pa.Field(nullable=False, unique=True, description="record identifier")
     subject_id: str = pa.Field(nullable=False, description="subject identifier")
     verbatim_term: str = pa.Field(nullable=True, description="the investigator's words")
-    ctcae_term: str = pa.Field(nullable=False, description="CTCAE term as coded (case and spacing are not errors)")
+    ctcae_term: str = pa.Field(
+        nullable=True,
+        description="CTCAE term as coded (case and spacing are not errors); may be empty when `meddra_pt` is given "
+        "(a trial coded in MedDRA, or graded by severity)",
+    )
     other_specify: str = pa.Field(
         nullable=True, description="verbatim specification, for an \"<SOC> - Other, specify\" term"
     )
-    grade: int = pa.Field(in_range={"min_value": 1, "max_value": 5}, nullable=False, description="CTCAE grade")
+    grade: int = pa.Field(
+        in_range={"min_value": 1, "max_value": 5}, nullable=False,
+        description="CTCAE grade; in a trial graded by severity, taken from `severity` (mild 1, moderate 2, severe 3; fatal 5)",
+    )
     onset_date: pl.Date = pa.Field(nullable=False, description="first day of the event")
     resolution_date: pl.Date = pa.Field(nullable=True, description="day the event resolved; empty while ongoing")
     serious: str = pa.Field(isin=list(YES_NO), nullable=False, description="ICH E2A seriousness")
@@ -225,15 +241,47 @@ class AdverseEventSchema(_SubjectRecords):
         nullable=True, required=False,
         description="day the expedited (SUSAR) report went to the regulator; empty until submitted",
     )
+    meddra_pt: str = pa.Field(
+        nullable=True, required=False,
+        description="MedDRA preferred term as coded (SDTM AEDECOD); tables group by it when given",
+    )
+    meddra_soc: str = pa.Field(
+        nullable=True, required=False,
+        description="MedDRA primary system organ class as coded (SDTM AEBODSYS); when empty, the CTCAE term's SOC",
+    )
+    meddra_llt: str = pa.Field(nullable=True, required=False, description="MedDRA lowest level term (SDTM AELLT)")
+    meddra_hlt: str = pa.Field(nullable=True, required=False, description="MedDRA high level term (SDTM AEHLT)")
+    severity: str = pa.Field(
+        isin=list(SEVERITIES), nullable=True, required=False,
+        description="severity (SDTM AESEV); the grading of a trial with `[trial] grading = \"severity\"`",
+    )
+    onset_date_given: str = pa.Field(
+        nullable=True, required=False, description="the onset date as given, when it was partial (e.g. `2014-03`)"
+    )
+    onset_date_imputed: str = pa.Field(
+        isin=list(IMPUTATION_FLAGS), nullable=True, required=False,
+        description="how a partial onset date was completed: `D` the day, `M` the month and day (docs/sources.md, Partial dates)",
+    )
+    resolution_date_given: str = pa.Field(
+        nullable=True, required=False, description="the resolution date as given, when it was partial"
+    )
+    resolution_date_imputed: str = pa.Field(
+        isin=list(IMPUTATION_FLAGS), nullable=True, required=False, description="how a partial resolution date was completed"
+    )
     treatment: str = pa.Field(
         nullable=True, required=False,
         description=f"what was given for the event: `{SEPARATOR}`-separated from {_codes(ae_treatments())} "
         f"(`{NO_TREATMENT}` alone when nothing was given; list: data/ctcae/ae_treatments.csv); empty when not recorded",
     )
 
+    @_check("term_given")
+    def term_given(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("ctcae_term").is_not_null() | pl.col("meddra_pt").is_not_null())
+
     @_check("term_known")
     def term_known(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_true_where_null(pl.col("_term").is_not_null(), "ctcae_term"))
+        # A term coded in MedDRA (meddra_pt) is tabled as coded: CTCAE only enriches it when it knows it.
+        return data.lazyframe.select(_true_where_null(pl.col("_term").is_not_null(), "ctcae_term") | pl.col("meddra_pt").is_not_null())
 
     @_check("grade_allowed_for_term")
     def grade_allowed_for_term(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -256,7 +304,8 @@ class AdverseEventSchema(_SubjectRecords):
 
     @_check("fatal_iff_grade_5")
     def fatal_iff_grade_5(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        rule = (pl.col("grade") == 5) == (pl.col("outcome") == "fatal")
+        # CTCAE only: a severity (mild / moderate / severe) says nothing of death.
+        rule = ((pl.col("grade") == 5) == (pl.col("outcome") == "fatal")) | ~pl.col("_ctcae_graded")
         return data.lazyframe.select(_true_where_null(rule, "grade", "outcome"))
 
     @_check("serious_criteria_valid")

@@ -18,7 +18,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from ctcae.terms import CtcaeDictionary
-from trial.config import Agent
+from trial.config import Agent, Arm
 from validators.enrich import DETAIL_PREFIX, READING_PREFIX, enrich
 from validators.parse import DATE_COLUMNS, REASON_SCHEMA, parse_source
 from validators.privacy import FREE_TEXT_COLUMNS, read_names, read_patterns, scan_free_text
@@ -128,7 +128,8 @@ def iter_validated_sources(
             raws = iter(() if raw is None else (raw,))
         for raw in raws:
             source_result = validate_source(
-                raw, agents=config.model.agents, dictionary=dictionary, subjects=known_subjects, run_date=run_date
+                raw, agents=config.model.agents, dictionary=dictionary, subjects=known_subjects, run_date=run_date,
+                grading=config.model.trial.grading, arms=config.arms,
             )
             del raw
             if name == "subjects":
@@ -136,6 +137,7 @@ def iter_validated_sources(
                     "subject_id",
                     pl.col("enrolment_date").alias("_enrolment_date"),
                     pl.lit(True).alias("_subject_known"),
+                    pl.col("arm").alias("_arm"),
                 )
             if name in FREE_TEXT_COLUMNS:
                 findings = scan_free_text(
@@ -162,6 +164,8 @@ def validate_source(
     dictionary: CtcaeDictionary | None = None,
     subjects: pl.DataFrame | None = None,
     run_date: date | None = None,
+    grading: str = "ctcae",
+    arms: Sequence[Arm] = (),
 ) -> SourceResult:
     """Validate one source read by ``read_source`` (``subjects``: the clean subjects, for the other sources)."""
     agent_ids = [agent.id for agent in agents]
@@ -169,7 +173,7 @@ def validate_source(
     reasons = pl.concat([reasons, raw.reasons.cast(REASON_SCHEMA)])  # text that looks read in the wrong encoding
     if run_date is not None:
         reasons = pl.concat([reasons, dates_after_run(raw.name, enriched, run_date)])
-    enriched = enrich(raw.name, enriched, agents=agents, dictionary=dictionary, subjects=subjects)
+    enriched = enrich(raw.name, enriched, agents=agents, dictionary=dictionary, subjects=subjects, grading=grading, arms=arms)
 
     schema_reasons = _with_details(_schema_reasons(raw.name, enriched), enriched)
     # A value that did not parse is already queried; its "missing" echo from the model is not news.
@@ -188,7 +192,8 @@ def validate_source(
         # errors); a term the dictionary does not know is counted as coded, in its own SOC.
         records = records.with_columns(
             pl.coalesce("_term", "ctcae_term").alias("ctcae_term"),
-            pl.col("_soc").fill_null(NOT_CODED_SOC).alias("meddra_soc"),
+            # The SOC as coded in MedDRA when given, else the CTCAE term's.
+            pl.coalesce("meddra_soc", "_soc", pl.lit(NOT_CODED_SOC)).alias("meddra_soc"),
             pl.col("_other_specify").fill_null(False).alias("other_specify_term"),
         )
     records = read_conservatively(raw.name, records, agent_ids=agent_ids)

@@ -7,7 +7,7 @@ WITH sides AS (
 events AS (
     -- Each cut's AEs as known at it.
     SELECT
-        s.side, a.load_id, a.ae_id, a.subject_id, a.ctcae_term, a.grade, a.serious, a.onset_date,
+        s.side, a.load_id, a.ae_id, a.subject_id, COALESCE(a.meddra_pt, a.ctcae_term) AS ctcae_term, a.grade, a.serious, a.onset_date,
         CASE WHEN a.resolution_date <= s.cut_date THEN a.resolution_date END AS resolution_date,
         a.outcome
     FROM sides AS s

@@ -11,7 +11,7 @@ recorded AS (
     WHERE load_id = $to_load AND (death_date <= $to_date OR (death_date IS NULL AND death_cause IS NOT NULL))
 ),
 fatal AS (
-    SELECT subject_id, string_agg(ae_id || ' ' || ctcae_term, '; ' ORDER BY onset_date, ae_id) AS fatal_events
+    SELECT subject_id, string_agg(ae_id || ' ' || COALESCE(meddra_pt, ctcae_term), '; ' ORDER BY onset_date, ae_id) AS fatal_events
     FROM adverse_events
     WHERE load_id = $to_load AND grade = 5 AND onset_date <= $to_date
     GROUP BY subject_id

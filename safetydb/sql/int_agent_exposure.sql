@@ -1,4 +1,4 @@
--- grain: (subject_id, agent). Each subject's exposure to each agent they received (at least one dose above 0 mg): treatment period, cumulative and planned cumulative dose, dose intensity, relative dose intensity, and the first dose reduction or hold.
+-- grain: (subject_id, agent). Each subject's exposure to each agent they received (at least one administration: a dose above 0 mg, or a placebo): treatment period, cumulative and planned cumulative dose, dose intensity, relative dose intensity, and the first dose reduction or hold.
 -- Period: the agent's first dose to its last dose (the last day of its last record with a dose
 -- above 0), treatment_days days counting both. How rows are read comes from the agent's frequency
 -- (agent_dosing: [[agents]] and data/dosing/frequencies.csv):
@@ -22,11 +22,11 @@ WITH per_subject AS (
     SELECT
         subject_id,
         agent,
-        MIN(start_date) FILTER (WHERE dose_mg > 0) AS first_dose_date,
-        MAX(end_date) FILTER (WHERE dose_mg > 0) AS last_dose_date,
-        SUM(dose_mg * (date_diff('day', start_date, end_date) + 1)) FILTER (WHERE dose_mg > 0) AS dose_mg_days,
-        SUM(dose_mg) FILTER (WHERE dose_mg > 0) AS dose_mg_records,
-        COUNT(*) FILTER (WHERE dose_mg > 0) AS dosing_records,
+        MIN(start_date) FILTER (WHERE administered) AS first_dose_date,
+        MAX(end_date) FILTER (WHERE administered) AS last_dose_date,
+        SUM(dose_mg * (date_diff('day', start_date, end_date) + 1)) FILTER (WHERE administered) AS dose_mg_days,
+        SUM(dose_mg) FILTER (WHERE administered) AS dose_mg_records,
+        COUNT(*) FILTER (WHERE administered) AS dosing_records,
         bool_or(NOT dose_recorded) AS dose_missing
     FROM stg_exposure
     GROUP BY subject_id, agent

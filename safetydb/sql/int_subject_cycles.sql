@@ -9,7 +9,7 @@ WITH RECURSIVE
 doses AS (
     SELECT subject_id, agent, start_date, end_date
     FROM stg_exposure
-    WHERE dose_mg > 0
+    WHERE administered
 ),
 anchor_doses AS (
     SELECT subject_id, start_date, end_date

@@ -10,7 +10,7 @@ WITH dosed AS (
     SELECT subject_id, MIN(start_date) AS first_dose_date, MAX(CASE WHEN end_date > $cut_date THEN $cut_date ELSE end_date END) AS last_dose_date,
         MAX(start_date) AS last_dose_start_date
     FROM stg_exposure
-    WHERE dose_mg > 0
+    WHERE administered
     GROUP BY subject_id
 ),
 seen AS (

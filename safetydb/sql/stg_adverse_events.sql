@@ -7,7 +7,11 @@ SELECT
     a.serious, a.serious_criteria, a.outcome,
     CASE WHEN a.awareness_date <= $cut_date THEN a.awareness_date END AS awareness_date,
     CASE WHEN a.expedited_report_date <= $cut_date THEN a.expedited_report_date END AS expedited_report_date,
-    a.treatment
+    a.treatment,
+    a.meddra_pt, a.meddra_llt, a.meddra_hlt, a.severity,
+    a.onset_date_given, a.onset_date_imputed,
+    CASE WHEN a.resolution_date <= $cut_date THEN a.resolution_date_given END AS resolution_date_given,
+    CASE WHEN a.resolution_date <= $cut_date THEN a.resolution_date_imputed END AS resolution_date_imputed
 FROM adverse_events AS a
 JOIN stg_subjects AS s USING (subject_id)
 WHERE a.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND a.onset_date <= $cut_date

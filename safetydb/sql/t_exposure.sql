@@ -2,9 +2,9 @@
 WITH per_subject AS (
     SELECT
         agent, subject_id,
-        MIN(start_date) FILTER (WHERE dose_mg > 0) AS first_dose,
-        MAX(end_date) FILTER (WHERE dose_mg > 0) AS last_dose,
-        COUNT(*) FILTER (WHERE dose_mg > 0) AS dosing_records,
+        MIN(start_date) FILTER (WHERE administered) AS first_dose,
+        MAX(end_date) FILTER (WHERE administered) AS last_dose,
+        COUNT(*) FILTER (WHERE administered) AS dosing_records,
         bool_or(adjustment = 'reduced') AS reduced,
         bool_or(adjustment = 'held') AS held,
         bool_or(adjustment = 'discontinued') AS discontinued

@@ -24,7 +24,7 @@ WITH treated AS (
 agent_courses AS (
     SELECT subject_id, agent, MIN(start_date) AS first_dose, MAX(end_date) AS last_dose
     FROM stg_exposure
-    WHERE dose_mg > 0
+    WHERE administered
     GROUP BY subject_id, agent
 ),
 first_progression AS (

@@ -39,7 +39,11 @@ def test_the_reader_requires_the_models_columns_in_their_order():
         "tumour_assessments": TUMOUR_ASSESSMENTS,
     }
     assert OPTIONAL_COLUMNS == {
-        "adverse_events": ("expedited_report_date", "treatment"), "tumour_assessments": ("visit", "new_lesions", "method"),
+        "adverse_events": (
+            "expedited_report_date", "meddra_pt", "meddra_soc", "meddra_llt", "meddra_hlt", "severity",
+            "onset_date_given", "onset_date_imputed", "resolution_date_given", "resolution_date_imputed", "treatment",
+        ),
+        "tumour_assessments": ("visit", "new_lesions", "method"),
     }
     assert required_columns("adverse_events", ["a", "b"]) == ADVERSE_EVENTS + (
         "attribution_a", "action_a", "attribution_b", "action_b",
@@ -103,6 +107,10 @@ STORE_LAYOUT = {
         "serious": "VARCHAR", "serious_criteria": "VARCHAR", "outcome": "VARCHAR", "awareness_date": "DATE",
         "expedited_report_date": "DATE", "source_row": "BIGINT",
         "treatment": "VARCHAR",  # added with layout 4
+        # added with layout 5: the MedDRA coding as given, severity, partial dates as given and their imputation
+        "meddra_pt": "VARCHAR", "meddra_llt": "VARCHAR", "meddra_hlt": "VARCHAR", "severity": "VARCHAR",
+        "onset_date_given": "VARCHAR", "onset_date_imputed": "VARCHAR",
+        "resolution_date_given": "VARCHAR", "resolution_date_imputed": "VARCHAR",
     },
     "labs": {
         "load_id": "VARCHAR", "subject_id": "VARCHAR", "collection_date": "DATE", "test_code": "VARCHAR",
@@ -127,7 +135,8 @@ STORE_LAYOUT = {
 NOT_NULL = {
     "subjects": {"load_id", "subject_id"},
     "exposure": {"load_id", "subject_id", "agent", "start_date", "end_date"},
-    "adverse_events": {"load_id", "ae_id", "subject_id", "ctcae_term", "meddra_soc", "grade", "onset_date", "serious", "outcome"},
+    # ctcae_term may be empty from layout 5 on, when the MedDRA preferred term is given
+    "adverse_events": {"load_id", "ae_id", "subject_id", "meddra_soc", "grade", "onset_date", "serious", "outcome"},
     "labs": {"load_id", "subject_id", "collection_date", "test_code", "value"},
     "vitals": {"load_id", "subject_id", "measure_date"},
     "tumour_assessments": {"load_id", "subject_id", "assessment_date", "overall_response"},
