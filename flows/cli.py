@@ -130,6 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=20240115)
     synth.add_argument("--error-rate", type=float, default=0.0, dest="error_rate")
     synth.add_argument("--out", type=Path, required=True)
+    synth.add_argument(
+        "--sdtm", action="store_true", help="also write the trial as SDTM domains, with their own trial.toml, in OUT/sdtm/"
+    )
+
+    init = commands.add_parser("init", help="write a starter trial config from a folder of SDTM domains or ADaM datasets")
+    standard = init.add_mutually_exclusive_group(required=True)
+    standard.add_argument("--from-sdtm", type=Path, metavar="DIR", dest="from_sdtm", help="folder of SDTM domain files (dm, ae, ex ...)")
+    standard.add_argument("--from-adam", type=Path, metavar="DIR", dest="from_adam", help="folder of ADaM dataset files (adsl, adae, adex ...)")
+    init.add_argument("--out", type=Path, default=Path("trial.toml"), metavar="FILE", help="the config file to write (default ./trial.toml)")
+    init.add_argument("--id", dest="trial_id", metavar="ID", help="trial id (default: STUDYID, lowercase)")
+    init.add_argument("--force", action="store_true", help="overwrite --out when it exists")
     return parser
 
 
@@ -523,6 +534,35 @@ def cmd_synth(args: argparse.Namespace) -> int:
     for source, rows in counts.items():
         print(f"{source}: {rows} rows")
     print(f"trial folder: {args.out} (config: {args.out / 'trial.toml'})")
+    if args.sdtm:
+        from synth.sdtm import SDTM_FOLDER, write_sdtm
+
+        config = write_sdtm(args.out, args.out / SDTM_FOLDER)
+        print(f"SDTM folder: {config.parent} (config: {config})")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from readers.init_config import config_from_cdisc
+    from trial.config import load_trial_config
+    from trial.errors import InputError
+
+    standard, folder = ("sdtm", args.from_sdtm) if args.from_sdtm is not None else ("adam", args.from_adam)
+    out: Path = args.out
+    if out.is_dir():
+        raise InputError(out, "--out", "is a folder", "name the config file to write, e.g. --out trial.toml")
+    if out.exists() and not args.force:
+        raise InputError(out, "--out", "the file exists and is left as it is", "give --force to overwrite it, or another --out")
+    text = config_from_cdisc(folder, standard=standard, out=out, trial_id=args.trial_id)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    config = load_trial_config(out)
+    arms = ", ".join(arm.shown for arm in config.arms) or "none"
+    agents = ", ".join(f"{agent.id} {agent.dose_mg:g} mg" for agent in config.model.agents)
+    print(f"trial config: {out} (trial {config.id}, grading {config.model.trial.grading})")
+    print(f"arms: {arms}")
+    print(f"agents: {agents}")
+    print(f"each choice is a commented key; check them, then: toxwatch run {out}")
     return EXIT_OK
 
 
@@ -537,6 +577,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "ctcae": cmd_ctcae,
     "synth": cmd_synth,
+    "init": cmd_init,
 }
 
 

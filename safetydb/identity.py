@@ -23,7 +23,7 @@ from trial.errors import InputError
 
 # The packages whose code turns source files into stored records: reading, validation, readings,
 # CTCAE matching and grading, the store's layout. Their source text is part of a load's identity.
-LOADING_PACKAGES = ("validators", "ctcae", "safetydb", "trial")
+LOADING_PACKAGES = ("validators", "readers", "ctcae", "safetydb", "trial")
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,15 @@ def load_identity(config: TrialConfig, dictionary: CtcaeDictionary) -> LoadIdent
 
 
 def source_checksums(config: TrialConfig) -> dict[str, dict[str, str]]:
-    """sha256 of every configured source file; a missing file is an input error."""
+    """sha256 of every configured source file (of a trial read from CDISC data, every domain
+    file, by domain: a supplemental domain shapes the records too); a missing file is an input error."""
     checksums = {}
+    for domain, path in config.cdisc_files().items():
+        if not path.is_file():
+            raise InputError(path, f"cdisc.files.{domain}", "domain file not found", "correct the file name, or [cdisc] folder, in the trial config")
+        checksums[domain] = {"file": path.name, "sha256": file_sha256(path)}
+    if checksums:
+        return checksums
     for name in type(config.model.sources).model_fields:
         path = config.source_path(name)
         if path is None:

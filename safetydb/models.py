@@ -23,6 +23,7 @@ from trial.config import Arm, TrialConfig
 def model_parameters(config: TrialConfig, cut_id: str, cut_date: date, arm: Arm | None = None) -> ModelParameters:
     return ModelParameters(
         arm=arm.value if arm is not None else None,
+        grading=config.model.trial.grading,
         cut_id=cut_id,
         cut_date=cut_date,
         cycle_days=config.model.trial.cycle_length_days,

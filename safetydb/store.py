@@ -211,12 +211,14 @@ class ModelParameters:
     dose_action_window_days: int = 7
     max_days_since_contact: int = 90
     low_rdi_percent: float = 80.0
+    grading: str = "ctcae"  # [trial] grading: how tables label the grade levels
     arm: str | None = None  # the arm value the subjects are restricted to ([[arms]] value); None: every arm pooled
 
     def as_dict(self) -> dict[str, object]:
         return {
             "cut_id": self.cut_id,
             "arm": self.arm,
+            "grading": self.grading,
             "cut_date": self.cut_date,
             "cycle_days": self.cycle_days,
             "teae_end_days": self.teae_end_days,

@@ -108,8 +108,9 @@ def missing_adverse_event_input(store: SafetyStore, cut_id: str) -> str | None:
         "SELECT (SELECT COUNT(*) FROM adverse_events WHERE load_id = (SELECT load_id FROM cut)), "
         "(SELECT COUNT(*) FROM quarantine WHERE load_id = (SELECT load_id FROM cut) AND source = 'adverse_events')",
         {"cut_id": cut_id},
-    ).fetchone()
-    treated = store.connection.execute("SELECT COUNT(*) FROM int_subject_dosing WHERE treated").fetchone()[0]
+    ).fetchall()[0]
+    # fetchall, not fetchone: a result left unfinished blocks the connection's next query
+    treated = store.connection.execute("SELECT COUNT(*) FROM int_subject_dosing WHERE treated").fetchall()[0][0]
     if sum(records) == 0 and treated > 0:
         return (
             f"Not evaluable: the adverse-event source holds no record while {treated} subjects are treated; "

@@ -45,6 +45,16 @@ def allowed_values(source: str, column: str) -> tuple[str, ...]:
     raise ValueError(f"validators.schemas declares no allowed values for {source}.{column}")
 
 
+# Optional columns the generator does not write: a CTCAE-graded trial in toxwatch's own format
+# codes its AEs by CTCAE term (no MedDRA coding as given, no severity, no partial dates).
+NOT_GENERATED: dict[str, tuple[str, ...]] = {
+    "adverse_events": (
+        "meddra_pt", "meddra_soc", "meddra_llt", "meddra_hlt", "severity",
+        "onset_date_given", "onset_date_imputed", "resolution_date_given", "resolution_date_imputed",
+    ),
+}
+
+
 def source_columns(source: str) -> list[str]:
     """The columns of one source file: the validators' names, in the order of the source's model.
 
@@ -52,7 +62,8 @@ def source_columns(source: str) -> list[str]:
     bundled trial's agents. The order is the Pandera model's, which is the documented order
     (docs/sources.md); its per-agent field stands for one column per agent, in AGENTS order.
     """
-    names = [*required_columns(source, list(AGENTS)), *OPTIONAL_COLUMNS.get(source, ())]
+    optional = [name for name in OPTIONAL_COLUMNS.get(source, ()) if name not in NOT_GENERATED.get(source, ())]
+    names = [*required_columns(source, list(AGENTS)), *optional]
     model_order = []
     for name, column in SCHEMAS[source].to_schema().columns.items():
         if column.regex:

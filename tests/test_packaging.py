@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 
-@pytest.mark.parametrize("package", ["flows", "trial", "ctcae", "validators", "safetydb", "signals", "reports", "synth"])
+@pytest.mark.parametrize("package", ["flows", "trial", "ctcae", "validators", "readers", "safetydb", "signals", "reports", "synth"])
 def test_package_imports_from_this_repository(package):
     module = importlib.import_module(package)
     assert Path(module.__file__).resolve().parent == REPO_ROOT / package

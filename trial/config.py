@@ -171,21 +171,57 @@ class Attribution(_Strict):
         return list(validate_related_levels(value))
 
 
+SourceFormat = Literal["csv", "parquet", "xlsx", "xpt", "sas7bdat"]
+# The format a source file is in when its config does not say: by its suffix; any other file is CSV.
+FORMAT_OF_SUFFIX = {".parquet": "parquet", ".xlsx": "xlsx", ".xpt": "xpt", ".sas7bdat": "sas7bdat"}
+
+
+def source_format(path: str, declared: str | None) -> str:
+    """The format a source file is read in: as declared, else by its suffix (CSV when none matches)."""
+    return declared or FORMAT_OF_SUFFIX.get(Path(path).suffix.lower(), "csv")
+
+
 class Source(_Strict):
     path: str
-    format: Literal["csv", "parquet"] | None = None
+    format: SourceFormat | None = Field(
+        None, description="csv, parquet, xlsx (Excel workbook), xpt (SAS transport) or sas7bdat; default: from the suffix"
+    )
+    sheet: str | None = Field(None, pattern=r"\S", description="the sheet of an Excel workbook to read; default: the first")
     columns: dict[str, str] = Field(
         default_factory=dict, description="canonical column name -> name in the file"
     )
     encoding: str | None = Field(
-        None, description="text encoding of a CSV file (e.g. \"gb18030\", \"latin-1\"); default: UTF-8, or GB18030 when detected"
+        None,
+        description="text encoding of a CSV or SAS file (e.g. \"gb18030\", \"latin-1\"); default: UTF-8, or GB18030 when detected",
     )
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="canonical column -> {value as the file writes it -> value of the contract}, matched on the trimmed "
+        "text whatever its case; a value not listed is read as given (and queried when not valid)",
+    )
+
+    @property
+    def file_format(self) -> str:
+        return source_format(self.path, self.format)
+
+    @field_validator("sheet")
+    @classmethod
+    def _sheet_of_a_workbook(cls, value: str | None, info) -> str | None:
+        if value is not None and "path" in info.data and "format" in info.data:
+            kind = source_format(info.data["path"], info.data["format"])
+            if kind != "xlsx":
+                raise ValueError(f"a sheet is named, but the file is read as {kind}, which has no sheets; remove sheet")
+        return value
 
     @field_validator("encoding")
     @classmethod
-    def _known_encoding(cls, value: str | None) -> str | None:
+    def _known_encoding(cls, value: str | None, info) -> str | None:
         if value is None:
             return value
+        if "path" in info.data and "format" in info.data:
+            kind = source_format(info.data["path"], info.data["format"])
+            if kind in ("parquet", "xlsx"):
+                raise ValueError(f"a text encoding is declared, but a {kind} file keeps its text in Unicode; remove encoding")
         try:
             name = codecs.lookup(value).name
             # Lines, commas and quotes are found byte by byte, so they must be the ASCII bytes.
@@ -665,7 +701,7 @@ class Efficacy(_Strict):
 
 # The source each CDISC domain feeds (readers/): SDTM domain or ADaM dataset, by toxwatch source.
 CDISC_DOMAINS = {
-    "sdtm": {"subjects": "dm", "exposure": "ex", "adverse_events": "ae", "labs": "lb"},
+    "sdtm": {"subjects": "dm", "exposure": "ex", "adverse_events": "ae", "labs": "lb", "vitals": "vs", "tumour_assessments": "rs"},
     "adam": {"subjects": "adsl", "exposure": "adex", "adverse_events": "adae", "labs": "adlb"},
 }
 DEFAULT_RELATIONSHIP_VALUES = {
@@ -719,6 +755,12 @@ class Cdisc(_Strict):
     )
     awareness_variable: str | None = Field(
         None, description="SUPPAE QNAM (or AE column) holding the date the sponsor became aware; none: expedited clocks not computable"
+    )
+    columns: dict[Literal["subjects", "exposure", "adverse_events", "labs", "tumour_assessments"], dict[str, str]] = Field(
+        default_factory=dict,
+        description="SDTM only: per source, contract column -> the variable that holds it: a variable of the source's domain, "
+        "or a QNAM of its supplemental domain (SUPPDM, SUPPEX, SUPPAE, SUPPLB, SUPPRS); where given, read in place of "
+        "what the reader derives (readers/sdtm_columns.py)",
     )
     partial_dates: PartialDates = PartialDates()
 
@@ -995,6 +1037,23 @@ def _check_sources(path: Path, model: TrialConfigModel) -> None:
                 path, f"sources.{name}", "required key is missing",
                 f"add [sources.{name}] with the file's path, or read the trial from CDISC data with [cdisc] (see docs/trial-config.md)",
             )
+    _check_value_maps(path, model)
+
+
+def _check_value_maps(path: Path, model: TrialConfigModel) -> None:
+    """Each value map names a column of its source and maps onto values the column allows."""
+    mapped = [(name, getattr(model.sources, name)) for name in Sources.model_fields if getattr(model.sources, name) is not None]
+    if not any(source.values for _, source in mapped):
+        return
+    # The Pandera models, imported only when a config maps values.
+    from validators.value_maps import value_map_problem
+
+    agent_ids = [agent.id for agent in model.agents]
+    for name, source in mapped:
+        for column, mapping in source.values.items():
+            problem = value_map_problem(name, column, mapping, agent_ids)
+            if problem is not None:
+                raise InputError(path, f"sources.{name}.values.{column}", *problem)
 
 
 def _check_arms(path: Path, model: TrialConfigModel, agent_ids: list[str]) -> None:
@@ -1017,6 +1076,41 @@ def _check_arms(path: Path, model: TrialConfigModel, agent_ids: list[str]) -> No
         for agent in model.cdisc.relationship_variables:
             if agent not in agent_ids:
                 raise InputError(path, f"cdisc.relationship_variables.{agent}", "unknown agent", f"use one of {agent_ids}")
+        _check_cdisc_columns(path, model.cdisc, agent_ids)
+
+
+# Columns [cdisc.columns] may not name: the key a source is joined on, and the columns that have
+# a key of their own (the per-agent relationship, with its value map; the awareness date).
+CDISC_COLUMNS_NOT_MAPPED = {
+    "subject_id": "the subject is USUBJID, the key every domain is joined on",
+    "attribution_": "name the agent's relationship variable in [cdisc] relationship_variables",
+    "awareness_date": "name the variable in [cdisc] awareness_variable",
+}
+
+
+def _check_cdisc_columns(path: Path, cdisc: Cdisc, agent_ids: list[str]) -> None:
+    """[cdisc.columns] is read from SDTM only, and names contract columns of each source."""
+    if not cdisc.columns:
+        return
+    if cdisc.standard != "sdtm":
+        raise InputError(
+            path, "cdisc.columns", "columns are read from SDTM domains only",
+            "remove [cdisc.columns]: an ADaM dataset's variables are read as docs/sources.md lists",
+        )
+    # The Pandera models, imported only when a config names columns.
+    from validators.contract import file_columns, optional_columns, per_agent_columns
+
+    for source, mapping in cdisc.columns.items():
+        known = [*file_columns(source), *per_agent_columns(source, agent_ids), *optional_columns(source)]
+        for column, variable in mapping.items():
+            key = f"cdisc.columns.{source}.{column}"
+            for prefix, fix in CDISC_COLUMNS_NOT_MAPPED.items():
+                if column == prefix or (prefix.endswith("_") and column.startswith(prefix)):
+                    raise InputError(path, key, f"{column} cannot be mapped here", fix)
+            if column not in known:
+                raise InputError(path, key, f"{column!r} is not a column of the {source} source", f"use one of {known}")
+            if not variable.strip():
+                raise InputError(path, key, "no variable named", "name the SDTM variable or supplemental QNAM that holds the column")
 
 
 def _as_input_error(path: Path, error: ValidationError) -> InputError:

@@ -34,8 +34,9 @@ from trial.config import TrialConfig
 from validators import contract, encodings
 from validators.checks import ROW_FORMAT_FIXES, TEXT_ENCODING
 from validators.schemas import SCHEMAS
+from validators.value_maps import map_values
 
-ROW = "_row"  # physical line where the record starts (header = line 1), or record position for Parquet
+ROW = "_row"  # physical line where the record starts (header = line 1), spreadsheet row (xlsx), or record position
 RAW_LINE = "raw_line"  # the text of a line that is not a record, as given
 
 # A line that is not a record: where it is, what it says, what is wrong and how to fix it.
@@ -60,6 +61,10 @@ SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {name: contract.file_columns(name) 
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     name: contract.optional_columns(name) for name in SCHEMAS if contract.optional_columns(name)
 }
+
+
+# Formats read by readers/files.py, which writes each value as a CSV export of it would.
+TABLE_FORMATS = ("xlsx", "xpt", "sas7bdat")
 
 
 def required_columns(source: str, agent_ids: list[str]) -> tuple[str, ...]:
@@ -91,13 +96,17 @@ class _Text:
 
 def read_source(config: TrialConfig, name: str) -> RawSource | None:
     """Read one configured source; None when the optional source is not configured."""
+    if config.model.cdisc is not None:
+        from readers.cdisc import read_cdisc_source  # readers/ builds on this module
+
+        return read_cdisc_source(config, name)
     path = config.source_path(name)
     if path is None:
         return None
     source = getattr(config.model.sources, name)
     if not path.is_file():
         raise InputError(path, f"sources.{name}.path", "source file not found", "correct the path in the trial config")
-    file_format = source.format or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
+    file_format = source.file_format
     if file_format == "parquet":
         with path.open("rb") as handle:
             sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
@@ -105,12 +114,28 @@ def read_source(config: TrialConfig, name: str) -> RawSource | None:
             text = _Text(_read_parquet(path), [], "", True)
         except Exception as error:  # polars raises several error types for unreadable files
             raise InputError(path, None, f"cannot be read as parquet ({error})", "export it as parquet with a header row") from None
+    elif file_format in TABLE_FORMATS:
+        text, sha256 = _read_table(path, source=source, name=name)
     else:
         data = path.read_bytes()
         sha256 = hashlib.sha256(data).hexdigest()
         text = _read_csv(data, path=path, source=name, declared=source.encoding)
         del data
     return _raw_source(text, config=config, name=name, path=path, sha256=sha256)
+
+
+def _read_table(path: Path, *, source, name: str) -> tuple[_Text, str]:
+    """An Excel workbook or a SAS file of a source (``[sources.<name>]``) as text, and its sha256."""
+    from readers.files import read_table  # readers/ builds on this module
+
+    try:
+        table = read_table(path, encoding=source.encoding, sheet=source.sheet, as_format=source.file_format, source=name)
+    except InputError as error:
+        if error.field in ("sheet", "encoding"):
+            raise InputError(path, f"sources.{name}.{error.field}", error.problem, error.fix) from None
+        raise
+    # SAS text read as UTF-8 is checked for GBK text read in the wrong encoding, as a CSV file's is.
+    return _Text(table.frame, [], table.encoding or "", ascii_only=table.encoding is None), table.sha256
 
 
 def read_source_chunks(config: TrialConfig, name: str, *, chunk_bytes: int, sha256: str | None = None) -> Iterator[RawSource]:
@@ -121,13 +146,19 @@ def read_source_chunks(config: TrialConfig, name: str, *, chunk_bytes: int, sha2
     A UTF-8 (or ASCII) CSV file in which no line holds an odd number of quotes (so no quoted
     value runs over a line end, and no quote is left open) is cut at line ends. Any other file
     is read whole, as one piece. A piece is read exactly as ``read_source`` reads a file (whole
-    by Polars, or line by line), with the file's header in front of it.
+    by Polars, or line by line), with the file's header in front of it. A source read from CDISC
+    domains (``[cdisc]``) is read whole.
     """
+    if config.model.cdisc is not None:
+        raw = read_source(config, name)
+        if raw is not None:
+            yield raw
+        return
     path = config.source_path(name)
     if path is None:
         return
     source = getattr(config.model.sources, name)
-    file_format = source.format or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
+    file_format = source.file_format
     declared_utf8 = source.encoding is None or encodings.codec_name(source.encoding) == encodings.UTF8
     if file_format != "csv" or not declared_utf8 or not path.is_file() or path.stat().st_size <= chunk_bytes:
         raw = read_source(config, name)
@@ -216,6 +247,8 @@ def _raw_source(text: _Text, *, config: TrialConfig, name: str, path: Path, sha2
     )
     text.frame = pl.DataFrame()  # release the text as read: ``frame`` holds what is read of it
     reasons = _gbk_read_as_utf8(frame, path=path, source=name) if encoding == encodings.UTF8 and not text.ascii_only else None
+    if source.values:
+        frame = map_values(frame, source.values, config.agent_ids)  # values in the file's words (validators/value_maps.py)
     malformed = pl.DataFrame(
         [{**line, "field": renames.get(line["field"], line["field"])} for line in text.malformed], schema=MALFORMED_SCHEMA
     )

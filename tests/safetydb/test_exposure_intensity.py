@@ -85,6 +85,8 @@ def stg_exposure() -> pl.DataFrame:
             "subject_id": s, "agent": a, "start_date": d(start), "end_date": d(end),
             "dose_mg": float(planned if dose is None else dose), "dose_recorded": dose is not None,
             "planned_dose_mg": float(planned), "adjustment": adjustment, "adjustment_reason": None,
+            # no placebo here: a dose is given when it is above 0 mg
+            "administered": (planned if dose is None else dose) > 0,
         }
         for s, a, start, end, dose, planned, adjustment in EXPOSURE
     ]
