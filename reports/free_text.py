@@ -7,8 +7,10 @@ mark ``(free text omitted)`` in place of any text that is neither a CTCAE term o
 dictionary nor a text the trial configuration itself names (an AESI's "Other, specify" texts,
 the reference safety information's entries): those are the trial team's vocabulary, not text
 typed about a patient. A term the dictionary does not know was typed too and is omitted with
-the free text; its row still stands under "Not coded to CTCAE". Counts never change: only the
-words printed beside them.
+the free text; its row still stands under "Not coded to CTCAE". A trial read from CDISC data
+(``[cdisc]``) tables its AEs by the MedDRA preferred terms the sponsor coded (AEDECOD), the
+coder's vocabulary and no text typed about a patient: those are printed. Counts never change:
+only the words printed beside them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class OpenReportText:
     omit: bool
     dictionary: CtcaeDictionary | None
     named_texts: frozenset[str]  # the trial config's own texts, folded as CTCAE terms are
+    coded_terms: bool = False  # the terms tabled are coded MedDRA terms (a trial read from CDISC data)
 
     @classmethod
     def for_trial(cls, config: TrialConfig, *, dictionary: CtcaeDictionary | None = None) -> OpenReportText:
@@ -43,7 +46,10 @@ class OpenReportText:
         named = [text for aesi in model.aesi.values() for text in (*aesi.terms, *aesi.other_specify)]
         for entries in model.expedited.reference_safety_information.values():
             named += [text for entry in entries for text in (entry.term, entry.specify) if text is not None]
-        return cls(omit=omit, dictionary=dictionary, named_texts=frozenset(fold_term(text) for text in named))
+        return cls(
+            omit=omit, dictionary=dictionary, named_texts=frozenset(fold_term(text) for text in named),
+            coded_terms=model.cdisc is not None,
+        )
 
     @property
     def note(self) -> str | None:
@@ -51,7 +57,7 @@ class OpenReportText:
         return NOTE if self.omit else None
 
     def shows(self, text: str | None) -> bool:
-        if not self.omit or text is None or text == ANY_TERM:
+        if not self.omit or text is None or text == ANY_TERM or self.coded_terms:
             return True
         return (self.dictionary is not None and self.dictionary.lookup(text) is not None) or fold_term(text) in self.named_texts
 

@@ -16,6 +16,7 @@ from reports.free_text import OpenReportText
 from reports.language import mark_chinese
 from reports.plots import boundary_chart, cumulative_incidence_chart
 from reports.sections.aesi import aesi_context
+from reports.sections.by_arm import write_closed_report
 from reports.sections.cover import cover_context
 from reports.sections.efficacy import efficacy_context
 from reports.sections.exposure import exposure_context
@@ -69,6 +70,18 @@ def _windows(config: TrialConfig) -> dict[str, str]:
     }
 
 
+def _with_partial_onsets(listing: pl.DataFrame) -> pl.DataFrame:
+    """``onset_shown``: the onset date, and for a partial one the date as given and how it was
+    completed (D: the day, M: the month and day), so that a reader sees which dates were imputed."""
+    if "onset_date_imputed" not in listing.columns:
+        return listing.with_columns(pl.col("onset_date").cast(pl.String).alias("onset_shown"))
+    given = pl.format(" (given {}, imputed {})", pl.col("onset_date_given"), pl.col("onset_date_imputed"))
+    return listing.with_columns(
+        pl.concat_str([pl.col("onset_date").cast(pl.String), pl.when(pl.col("onset_date_imputed").is_not_null()).then(given)], ignore_nulls=True)
+        .alias("onset_shown")
+    )
+
+
 def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
     tables = read_tables(out_dir / "tables")
     flags = json.loads((out_dir / "flags.json").read_text(encoding="utf-8"))
@@ -83,7 +96,7 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
     tables["t_soc_term"] = free_text.column(tables["t_soc_term"], "term")
     tables["t_acute_late"] = free_text.column(tables["t_acute_late"], "term")
     tables["t_attribution"] = free_text.column(tables["t_attribution"], "term")
-    tables["t_sae_listing"] = free_text.column(tables["t_sae_listing"], "ae_term", coded="ctcae_term")
+    tables["t_sae_listing"] = _with_partial_onsets(free_text.column(tables["t_sae_listing"], "ae_term", coded="ctcae_term"))
     tables["t_deaths"] = free_text.joined_column(tables["t_deaths"], "fatal_events", separator="; ")
 
     rules = []
@@ -96,33 +109,40 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
         qualifying = [free_text.event(event) for event in rule["qualifying_events"]]
         rules.append(rule | {"chart": chart, "conservative_events": read_events, "qualifying_events": qualifying})
 
-    grade_columns = {f"worst_grade_{g}": f"G{g}" for g in range(1, 6)}
+    # A trial graded by severity shows its levels by name; grade 4 does not occur in it.
+    severity = config.model.trial.grading == "severity"
+    grade_columns = (
+        {"worst_grade_1": "Mild", "worst_grade_2": "Moderate", "worst_grade_3": "Severe", "worst_grade_5": "Fatal"}
+        if severity
+        else {f"worst_grade_{g}": f"G{g}" for g in range(1, 6)}
+    )
+    high = "Severe or fatal" if severity else "G≥3"
     shown = [
         _table(tables["t_overview"], "t_overview", "Overview of treatment-emergent adverse events", on_cut + " Each row names the source field it counts.",
                {"category": "Category", "subjects": "Subjects", "percent": "%", "events": "Events", "source": "Source"}),
         _table(tables["t_aesi"], "t_aesi", "Adverse events of special interest", on_cut,
-               {"label": "AESI", "subjects": "Subjects", "percent": "%", "grade_3_plus": "Grade ≥3", "grade_5": "Grade 5", "events": "Events", "median_first_onset_day": "Median day of first onset"}),
+               {"label": "AESI", "subjects": "Subjects", "percent": "%", "grade_3_plus": "Severe or fatal" if severity else "Grade ≥3", "grade_5": "Grade 5", "events": "Events", "median_first_onset_day": "Median day of first onset"}),
         _table(tables["t_soc_term"], "t_soc_term", "TEAEs by system organ class, term and worst grade",
                on_cut + " A subject counts once per row, at the worst grade. \"Other, specify\" events are listed under their specified text." + omitted,
-               {"meddra_soc": "SOC", "term": "Term", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": "G≥3"}),
+               {"meddra_soc": "SOC", "term": "Term", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": high}),
         _table(tables["t_acute_late"], "t_acute_late", "Acute and late toxicity",
                f"Data cut {cut_date}. Windows: {windows['acute']}; {windows['late']}. Denominators: acute, all treated subjects; "
                "late, treated subjects alive and followed beyond the acute window (subjects at risk)." + omitted,
-               {"phase": "Phase", "term": "Term", "subjects": "Subjects", "denominator": "N at risk", "percent": "%", "grade_3_plus": "G≥3", "related_subjects": "Related", "related_grade_3_plus": "Related G≥3"}),
+               {"phase": "Phase", "term": "Term", "subjects": "Subjects", "denominator": "N at risk", "percent": "%", "grade_3_plus": high, "related_subjects": "Related", "related_grade_3_plus": f"Related {high}"}),
         _table(tables["t_by_cycle"], "t_by_cycle", "TEAEs by treatment cycle (onset cycle, worst grade in the cycle)",
                f"Data cut {cut_date}. Cycles: {windows['cycles']}. Denominator per cycle: subjects on treatment in that cycle; "
                "events after the last dose are in the after-treatment row.",
-               {"cycle_label": "Cycle", "denominator": "N on treatment", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": "G≥3", "related_subjects": "Related", "first_onset_subjects": "First TEAE"}),
+               {"cycle_label": "Cycle", "denominator": "N on treatment", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": high, "related_subjects": "Related", "first_onset_subjects": "First TEAE"}),
         _table(tables["t_attribution"], "t_attribution", "Treatment-related TEAEs by agent",
                on_cut + " Not assessed: attribution missing or invalid in the source, counted as related (queried)." + omitted,
-               {"agent": "Agent", "term": "Term", "subjects": "Subjects", "percent": "%", "grade_3_plus": "G≥3", "events_possible": "Possible", "events_probable": "Probable", "events_definite": "Definite", "events_not_assessed": "Not assessed"}),
+               {"agent": "Agent", "term": "Term", "subjects": "Subjects", "percent": "%", "grade_3_plus": high, "events_possible": "Possible", "events_probable": "Probable", "events_definite": "Definite", "events_not_assessed": "Not assessed"}),
         _table(tables["t_lab_shift"].with_columns(pl.col("baseline_grade").cast(pl.String).fill_null("missing")), "t_lab_shift",
                "Laboratory shift: baseline CTCAE grade against the worst on-treatment grade",
                f"Data cut {cut_date}. Graded from values with CTCAE criteria; the baseline result is graded against the normal range. "
                f"Per test and direction, N = subjects with a gradable on-treatment result ({windows['teae']}).",
                {"test_code": "Test", "ctcae_term": "CTCAE term", "baseline_grade": "Baseline grade", "subjects": "Subjects"} | {f"worst_grade_{g}": f"Worst {g}" for g in range(5)} | {"denominator": "N"}),
         _table(tables["t_sae_listing"], "t_sae_listing", "Listing of serious adverse events", f"Data cut {cut_date}. All serious AEs with onset by the cut, treatment-emergent or not.{omitted}",
-               {"subject_id": "Subject", "ae_id": "AE", "ae_term": "Term", "grade": "Grade", "onset_date": "Onset", "cycle": "Cycle", "outcome": "Outcome", "serious_criteria": "Criteria", "attribution": "Attribution"}),
+               {"subject_id": "Subject", "ae_id": "AE", "ae_term": "Term", "grade": "Grade", "onset_shown": "Onset", "cycle": "Cycle", "outcome": "Outcome", "serious_criteria": "Criteria", "attribution": "Attribution"}),
         _table(tables["t_deaths"], "t_deaths", "Listing of deaths", f"{population} Deaths by the cut, any cause, as the disposition counts them: a death in the subjects file, or, with "
                "none recorded there, an AE counted at grade 5 or the end-of-treatment reason \"death\" (listed with date and cause "
                f"empty, and queried).{omitted}",
@@ -239,4 +259,6 @@ def render_reports(out_dir: Path, *, loaded_cut: dict, config: TrialConfig) -> l
     html = env.get_template("dsmb.html.j2").render(**context)
     path = out_dir / "dsmb_report.html"
     path.write_text(html, encoding="utf-8")
-    return [path]
+    # With two or more arms, the closed report beside it ([report] closed_report).
+    closed = write_closed_report(env, out_dir, loaded_cut=loaded_cut, config=config, windows=_windows(config))
+    return [path] if closed is None else [path, closed]
