@@ -347,21 +347,22 @@ def configured(tmp_path: Path, extra: str, *, subjects: str = 'path = "subjects.
 
 
 @pytest.mark.parametrize(
-    ("extra", "key", "problem"),
+    ("source", "column", "body", "problem"),
     [
-        ('[sources.adverse_events.values.outcom]\n"Recovered" = "recovered"\n', "sources.adverse_events.values.outcom", "no column 'outcom'"),
-        ('[sources.subjects.values."attribution_*"]\n"Yes" = "possible"\n', 'sources.subjects.values.attribution_*', "no column"),
-        ('[sources.adverse_events.values.attribution_placebo]\n"Yes" = "possible"\n', "sources.adverse_events.values.attribution_placebo", "no column"),
-        ('[sources.adverse_events.values.serious]\n"Yes" = "yes"\n', "sources.adverse_events.values.serious", "'yes', which serious does not allow"),
-        ('[sources.adverse_events.values.serious]\n"Yes" = "Y"\n"YES " = "N"\n', "sources.adverse_events.values.serious", "same value"),
-        ('[sources.adverse_events.values.serious]\n" " = "N"\n', "sources.adverse_events.values.serious", "empty value is mapped"),
-        ('[sources.adverse_events.values.outcome]\n"Unknown" = ""\n', "sources.adverse_events.values.outcome", "mapped to an empty value"),
+        ("adverse_events", "outcom", '"Recovered" = "recovered"', "no column 'outcom'"),
+        ("subjects", "attribution_*", '"Yes" = "possible"', "no column"),  # subjects have no per-agent column
+        ("adverse_events", "attribution_placebo", '"Yes" = "possible"', "no column"),  # no such agent
+        ("adverse_events", "serious", '"Yes" = "yes"', "'yes', which serious does not allow"),
+        ("adverse_events", "serious", '"Yes" = "Y"\n"YES " = "N"', "same value"),
+        ("adverse_events", "serious", '" " = "N"', "empty value is mapped"),
+        ("adverse_events", "outcome", '"Unknown" = ""', "mapped to an empty value"),
     ],
 )
-def test_a_wrong_value_map_stops_at_config_load(tmp_path, extra, key, problem):
+def test_a_wrong_value_map_stops_at_config_load(tmp_path, source, column, body, problem):
+    extra = f"[sources.{source}.values.{json.dumps(column)}]\n{body}\n"
     with pytest.raises(InputError) as caught:
         load_trial_config(configured(tmp_path, extra))
-    assert caught.value.field == key
+    assert caught.value.field == f"sources.{source}.values.{column}"
     assert problem in caught.value.problem
 
 
