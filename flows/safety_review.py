@@ -90,6 +90,8 @@ def safety_review(
         timings["pdf_s"] = round(time.perf_counter() - laid_out, 3)
         if pdf["written"]:
             reports = [*reports, str(Path(loaded.out_dir) / pdf["file"])]
+        if pdf.get("closed_file"):
+            reports = [*reports, str(Path(loaded.out_dir) / pdf["closed_file"])]
         alerts = alerts_task(loaded)
         timings["pipeline_s"] = round(time.perf_counter() - started, 3)
         stages.write_manifest(

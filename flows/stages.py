@@ -464,13 +464,21 @@ def render(loaded: LoadedCut) -> list[str]:
 
 
 def render_pdf(loaded: LoadedCut) -> dict:
-    """dsmb_report.pdf from the rendered dsmb_report.html, on the trial's paper ([report] paper).
+    """dsmb_report.pdf from the rendered dsmb_report.html, on the trial's paper ([report] paper),
+    and dsmb_report_closed.pdf from the closed report when there is one.
     Returns the manifest's record of it: written, or not and why (WeasyPrint could not load:
     the warning names what to install, and the HTML report stands)."""
-    from reports.pdf import write_pdf
+    from reports.pdf import CLOSED_PDF_NAME, write_pdf
 
-    outcome = write_pdf(Path(loaded.out_dir) / "dsmb_report.html", paper=loaded.config.model.report.paper)
-    return outcome.manifest_entry()
+    out_dir, paper = Path(loaded.out_dir), loaded.config.model.report.paper
+    outcome = write_pdf(out_dir / "dsmb_report.html", paper=paper)
+    entry = outcome.manifest_entry()
+    closed = out_dir / "dsmb_report_closed.html"
+    if outcome.written and closed.is_file():
+        # The closed report on the same paper: the committee's closed session reads it printed too.
+        write_pdf(closed, paper=paper, pdf_path=out_dir / CLOSED_PDF_NAME)
+        entry["closed_file"] = CLOSED_PDF_NAME
+    return entry
 
 
 def write_manifest(

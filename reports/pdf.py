@@ -28,6 +28,7 @@ from typing import Any
 notes = logging.getLogger("toxwatch")
 
 PDF_NAME = "dsmb_report.pdf"
+CLOSED_PDF_NAME = "dsmb_report_closed.pdf"  # the closed report by arm, when the trial has one
 # The CSS page size of each paper the trial config allows ([report] paper).
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
 INSTALL = (

@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.stages import analyse, ingest, render, write_manifest
+from flows.stages import analyse, ingest, render, render_pdf, write_manifest
 from reports.render import environment
 from reports.sections.by_arm import (
     NO_ARM,
@@ -368,3 +368,23 @@ def test_percent_rounds_half_up_like_the_sql_models():
     assert percent_of(1, 8) == 12.5
     assert percent_of(2, 3) == 66.7
     assert percent_of(0, 0) is None
+
+
+@pytest.mark.slow
+def test_closed_report_on_paper(run):
+    """render_pdf writes the closed report's PDF beside the open one's and names it in the
+    manifest entry; each page is A4 (595 x 842 pt) in portrait or, for a table of three groups
+    or more by arm, landscape. The two-arm trial's tables have six cells a row: all portrait."""
+    from reports.pdf import pdf_unavailable
+
+    if pdf_unavailable():
+        pytest.skip(f"WeasyPrint cannot load here: {pdf_unavailable()}")
+    import pypdfium2 as pdfium
+
+    entry = render_pdf(run["loaded"])
+    assert entry["written"] and entry["closed_file"] == "dsmb_report_closed.pdf"
+    document = pdfium.PdfDocument(Path(run["loaded"].out_dir) / "dsmb_report_closed.pdf")
+    sizes = {tuple(round(value) for value in document[index].get_size()) for index in range(len(document))}
+    assert sizes == {(595, 842)}
+    text = "".join(document[index].get_textpage().get_text_range() for index in range(len(document)))
+    assert "CLOSED REPORT" in text and "Page 1 of" in text
