@@ -30,7 +30,9 @@ import polars as pl
 
 from ctcae.terms import CtcaeDictionary, load_dictionary
 from safetydb.diff import diff_cuts
-from safetydb.export import BY_ARM_FOLDER, TOTAL_ARM, table_frames, tables_by_arm, write_csv, write_frames, write_tables
+from safetydb.export import (
+    BY_ARM_FOLDER, TOTAL_ARM, arm_comparison_tables, table_frames, tables_by_arm, write_csv, write_frames, write_tables,
+)
 from safetydb.identity import LoadIdentity, load_identity, toolkit_version
 from safetydb.lab_grades import derive_vital_grades, first_dose_dates, grade_labs, lab_baselines
 from safetydb.models import build_cut_models, reconciliation_findings
@@ -440,7 +442,8 @@ def analyse_by_arm(
             {"arm_id": arm.id, "arm": arm.shown, "stopping": stopping_status(results), "rules": [r.to_dict() for r in results]}
         )
     per_arm.append((*TOTAL_ARM, pooled))
-    write_frames(tables_by_arm(per_arm), folder)
+    tables = tables_by_arm(per_arm)
+    write_frames(tables | arm_comparison_tables(tables, config), folder)
     return rules
 
 

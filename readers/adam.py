@@ -168,8 +168,8 @@ def _subjects(config: TrialConfig, adsl: pl.DataFrame) -> tuple[pl.DataFrame, se
     """One record per ADSL record; screen failures stay (their arm says so; with no exposure they
     are outside the safety population).
 
-    Enrolment is randomisation (RANDDT), else the first dose (TRTSDT), else informed consent
-    (RFICDT), else the SDTM reference start or demographics date ADSL carries. The end of
+    Enrolment is the earliest of randomisation (RANDDT), the first dose (TRTSDT), informed
+    consent (RFICDT) and the SDTM reference start or demographics date ADSL carries. The end of
     treatment is TRTEDT; its reason is "completed" when EOTSTT says COMPLETED, else the
     discontinuation reason (DCTREAS, else DCSREAS) mapped by data/cdisc/disposition_reasons.csv
     (a reason not listed is "other"), else "not_recorded"; it is given only when the end of
@@ -187,7 +187,12 @@ def _subjects(config: TrialConfig, adsl: pl.DataFrame) -> tuple[pl.DataFrame, se
         pl.col(arm_variable).alias("arm"),
         column_or_null(adsl, "SEX").alias("sex"),
         whole_number_text(column_or_null(adsl, "AGE")).alias("age"),
-        date_part(first_present(adsl, *ENROLMENT_VARIABLES)).alias("enrolment_date"),
+        # The subject's first date in the trial (as the SDTM reader takes it): the earliest of
+        # randomisation, first dose and consent, so that an AE of the screening period is counted
+        # (not treatment-emergent) rather than queried as before enrolment.
+        pl.min_horizontal(
+            [date_part(column_or_null(adsl, name)).str.to_date(strict=False) for name in ENROLMENT_VARIABLES]
+        ).cast(pl.String).alias("enrolment_date"),
         end_of_treatment.alias("end_of_treatment_date"),
         _end_of_treatment_reason(adsl, end_of_treatment).alias("end_of_treatment_reason"),
         _last_contact(adsl, death_date, end_of_treatment).alias("last_contact_date"),
@@ -254,6 +259,16 @@ def _exposure(config: TrialConfig, adex: pl.DataFrame) -> tuple[pl.DataFrame, se
     kept, a hold of an active agent or a placebo given. Frequency: the agent's in the config, as
     an administration record's EXDOSFRQ (ONCE) is the record's, not the regimen's."""
     kept = _administrations(adex)
+    if kept.is_empty() and not adex.is_empty():
+        # Not one administration read: every subject would be untreated and every AE outside
+        # the safety counts. Stop rather than report an empty safety population.
+        path = config.cdisc_files().get("adex")
+        raise InputError(
+            path, "PARAMCD",
+            f"none of the {adex.height} ADEX records is an administration: no record has PARAMCD {DOSE_PARAMETER!r} "
+            "and no derived-record type (DTYPE) empty",
+            f"give the administrations PARAMCD {DOSE_PARAMETER!r} (one record per dose given, AVAL the dose in mg)",
+        )
     if kept.height < adex.height:
         log.warning(
             "%d of %d ADEX records are not administrations (parameters other than %s, or derived records) and are not read",

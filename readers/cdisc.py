@@ -178,6 +178,7 @@ def attribution_and_action_columns(
     arm: pl.Expr,
     relationship: Mapping[str, pl.Expr],
     action: pl.Expr,
+    received: Mapping[str, pl.Expr] | None = None,
 ) -> list[pl.Expr]:
     """``attribution_<agent>`` and ``action_<agent>`` for every agent of the trial config.
 
@@ -186,7 +187,8 @@ def attribution_and_action_columns(
     missing one stays missing: validation queries both and counts the event as related).
     ``action``: the action taken as given (one for all agents, SDTM AEACN), mapped by
     data/cdisc/ae_actions.csv. An agent the subject's arm does not receive is ``unrelated``
-    and ``not_applicable``.
+    and ``not_applicable``, unless ``received`` (agent id -> whether the subject's exposure
+    records name the agent) shows the subject had it anyway: then the relationship as given stands.
     """
     cdisc = config.model.cdisc
     relationship_values = dict(cdisc.relationship_values) if cdisc is not None else {}
@@ -194,6 +196,8 @@ def attribution_and_action_columns(
     columns = []
     for agent in config.agent_ids:
         receives = arm_receives(config, agent, arm)
+        if received is not None and agent in received:
+            receives = receives | received[agent].fill_null(False)
         mapped = map_values(relationship[agent], relationship_values)
         columns.append(pl.when(receives).then(mapped).otherwise(pl.lit(NOT_RECEIVED_ATTRIBUTION)).alias(f"attribution_{agent}"))
         columns.append(pl.when(receives).then(mapped_action).otherwise(pl.lit(NOT_RECEIVED_ACTION)).alias(f"action_{agent}"))
@@ -238,12 +242,13 @@ def with_planned_dose(frame: pl.DataFrame, config: TrialConfig, *, arm: str = "_
 def with_dose_adjustment(frame: pl.DataFrame, *, order: list[str]) -> pl.DataFrame:
     """``adjustment`` of exposure records (text columns subject_id, agent, dose_mg,
     planned_dose_mg), per subject and agent in ``order``: a 0 mg dose of an agent planned above
-    0 mg is ``held``; a dose below the subject's previous dose of the agent is ``reduced``;
-    anything else, the first record included, is ``none`` (a placebo's 0 mg is a dose given)."""
+    0 mg is ``held``; a dose below the last dose above 0 mg the subject had of the agent before
+    it is ``reduced`` (so resuming at a lower dose after a hold is a reduction); anything else, the
+    first record included, is ``none`` (a placebo's 0 mg is a dose given)."""
     dose = pl.col("dose_mg").cast(pl.Float64, strict=False)
     planned = pl.col("planned_dose_mg").cast(pl.Float64, strict=False)
     ordered = frame.with_columns(pl.int_range(pl.len()).alias("_position")).sort([*order, "_position"])
-    previous = dose.shift(1).over("subject_id", "agent")
+    previous = pl.when(dose > 0).then(dose).shift(1).forward_fill().over("subject_id", "agent")
     adjusted = ordered.with_columns(
         pl.when((dose == 0) & (planned > 0))
         .then(pl.lit("held"))

@@ -11,7 +11,9 @@ what the alternative is, so that the file runs as written and also records each 
 * the trial id from STUDYID; the arm variable (SDTM ARM, ADaM TRT01P: the planned arm); the arms.
   A subject whose arm is a screen failure, not assigned or not treated
   (data/cdisc/unassigned_arms.csv), or who has no arm, is in no arm and is outside the safety
-  population;
+  population. The first arm whose name or arm code is a placebo's (data/cdisc/reference_arms.csv,
+  a leading label such as "B: " left out) is the reference arm (``reference = true``), which the
+  closed report compares the other arms with;
 * the agents: one for each treatment the exposure records name (EXTRT; in ADaM EXTRT, else
   PARCAT2, of the dose records). An arm's planned dose of an agent is the nonzero dose its
   subjects were given on the most days. An interval record counts every day from its start to
@@ -74,6 +76,10 @@ ARM_CODE_VARIABLE = {"ARM": "ARMCD", "ACTARM": "ACTARMCD", "TRT01P": "ARMCD", "T
 PLANNED_ARM_VARIABLES = ("ARM", "TRT01P")
 # data/cdisc/unassigned_arms.csv: arm codes and labels of subjects in no arm (screen failures ...).
 UNASSIGNED_ARMS = "unassigned_arms.csv"
+# data/cdisc/reference_arms.csv: arm codes and labels of a placebo arm, written as the reference arm.
+REFERENCE_ARMS = "reference_arms.csv"
+# A letter or number that labels an arm before its name ("B: Placebo"), left out when the name is matched.
+ARM_LABEL_PREFIX = re.compile(r"^[A-Z0-9]{1,3}\s*:\s*")
 
 # The variables each standard's readers take the AE grade, severity and relationship from, first given first.
 GRADE_VARIABLES = {"sdtm": ("AETOXGR",), "adam": ("ATOXGR", "AETOXGR")}
@@ -284,6 +290,23 @@ def unassigned_arm_terms() -> dict[str, str]:
     """data/cdisc/unassigned_arms.csv: arm code or label (upper case) -> why the subject is in no arm."""
     with data_path("cdisc", UNASSIGNED_ARMS).open(encoding="utf-8", newline="") as handle:
         return {row["cdisc_value"].strip().upper(): row["toxwatch_value"].strip() for row in csv.DictReader(handle)}
+
+
+@cache
+def reference_arm_terms() -> frozenset[str]:
+    """data/cdisc/reference_arms.csv: arm codes and labels (upper case) of a placebo arm."""
+    with data_path("cdisc", REFERENCE_ARMS).open(encoding="utf-8", newline="") as handle:
+        return frozenset(row["cdisc_value"].strip().upper() for row in csv.DictReader(handle))
+
+
+def _names_placebo(arm: ArmFound, variable: str) -> str | None:
+    """The variable (the arm variable or its code) whose value names ``arm`` a placebo arm: the
+    whole value, trimmed, case-folded and without a leading label ("B: "), is one of
+    data/cdisc/reference_arms.csv. None when neither does ("Drug X 5 mg + placebo" does not)."""
+    for name, text in ((variable, arm.value), (ARM_CODE_VARIABLE.get(variable, "arm code"), arm.code)):
+        if text and ARM_LABEL_PREFIX.sub("", text.strip().upper()) in reference_arm_terms():
+            return name
+    return None
 
 
 def _unassigned_reason(value: str | None, code: str | None, not_given: str | None) -> str | None:
@@ -744,6 +767,7 @@ def _write_arms(writer: _Writer, found: ArmsFound, agents: list[AgentFound], *, 
         )
     writer.comment(" ".join(lines))
     all_agents = [agent.id for agent in agents]
+    reference = next((arm for arm in found.arms if _names_placebo(arm, found.variable)), None)
     for arm in found.arms:
         writer.table("arms", array=True)
         code = f', {ARM_CODE_VARIABLE[found.variable]} "{arm.code}"' if arm.code else ""
@@ -751,6 +775,16 @@ def _write_arms(writer: _Writer, found: ArmsFound, agents: list[AgentFound], *, 
         writer.comment(f'{found.variable} "{arm.value}"{code}: {members}, {arm.dosed} of them dosed.')
         writer.key("id", arm.id)
         writer.key("value", arm.value)
+        named_by = _names_placebo(arm, found.variable)
+        if arm is reference:
+            writer.comment(
+                f"Its {named_by} names a placebo arm (data/cdisc/reference_arms.csv): the reference (control) arm, which the "
+                "closed report compares each other arm with (risk differences). Move the key to the control arm if this is not "
+                "it; delete it for no comparison."
+            )
+            writer.key("reference", True)
+        elif named_by is not None and reference is not None:
+            writer.comment(f"Its {named_by} names a placebo arm too; only one arm is the reference: {reference.id}.")
         if arm.agents:
             named = "; ".join(
                 f"{by_id[agent].name} ({', '.join(f'{_mg(dose)} on {days} days' for dose, days in sorted(arm.dose_days[agent].items(), reverse=True)) or 'no dose'})"

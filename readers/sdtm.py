@@ -1,5 +1,7 @@
 """SDTM domains read as toxwatch's sources: DM (+ DS) -> subjects, EX -> exposure, AE (+ SUPPAE)
--> adverse events, LB -> labs.
+-> adverse events, LB -> labs; VS -> vitals and RS -> tumour assessments (readers/sdtm_findings.py).
+Columns a trial keeps in variables of its own choosing, ``[cdisc.columns]``, are read by
+readers/sdtm_columns.py.
 
 Each source is one domain's records, row for row: ``_row`` is the record's row in that domain's
 file (its line for CSV), so a query points at the record as the sponsor delivered it. Other
@@ -244,6 +246,9 @@ def _adverse_events(config: TrialConfig, ae: pl.DataFrame) -> tuple[pl.DataFrame
     if supplemental is not None:
         joined = joined.join(supplemental, on=["USUBJID", "_seq"], how="left", maintain_order="left")
     joined = joined.join(_subject_columns(config), left_on="USUBJID", right_on="_subject", how="left", maintain_order="left")
+    received = _received_agents(config)
+    if received is not None:
+        joined = joined.join(received, left_on="USUBJID", right_on="_subject", how="left", maintain_order="left")
 
     def variable(name: str | None) -> pl.Expr:
         """An AE variable, else a pivoted SUPPAE qualifier, else missing."""
@@ -278,6 +283,9 @@ def _adverse_events(config: TrialConfig, ae: pl.DataFrame) -> tuple[pl.DataFrame
             arm=pl.col("_arm"),
             relationship={agent: variable(name) for agent, name in relationship.items()},
             action=column_or_null(ae, "AEACN"),
+            received=None if received is None else {
+                agent: pl.col(f"_received_{agent}") for agent in config.agent_ids if f"_received_{agent}" in received.columns
+            },
         ),
         date_part(variable(cdisc.awareness_variable)).alias("awareness_date"),
         "_first_dose",
@@ -302,6 +310,18 @@ def _adverse_events(config: TrialConfig, ae: pl.DataFrame) -> tuple[pl.DataFrame
     used |= {"AESOC"} if "AEBODSYS" not in ae.columns else set()
     used |= {name for name in [*relationship.values(), cdisc.awareness_variable] if name in ae.columns}
     return frame, used
+
+
+def _received_agents(config: TrialConfig) -> pl.DataFrame | None:
+    """Per subject of EX, ``_received_<agent>``: whether an exposure record names the agent (a
+    subject given an agent their arm does not list keeps the relationship as given for it)."""
+    if "ex" not in config.cdisc_files():
+        return None
+    ex = _domain(config, "ex").frame
+    agents = ex.select(pl.col("USUBJID").alias("_subject"), treatment_agents(config, pl.col("EXTRT")).alias("_agent")).unique()
+    return agents.group_by("_subject").agg(
+        [pl.col("_agent").is_in([agent]).any().alias(f"_received_{agent}") for agent in config.agent_ids]
+    )
 
 
 def _qualifier_keys(config: TrialConfig) -> dict[str, str]:

@@ -99,14 +99,13 @@ def _qualifier_columns(
     for qnam in wanted:
         if supplemental.filter(pl.col("QNAM") == qnam).height == 0:
             file = config.cdisc_files()[f"supp{domain}"].name
-            log.warning("%s: no record has QNAM %s (named by [cdisc.columns.%s]): the reader's own value stands", file, qnam, source)
+            log.warning(
+                "%s: no record has QNAM %s (named by [cdisc.columns.%s]): the reader's own value stands", file, qnam, source
+            )
     of_record = _wide(supplemental.filter(pl.col("_idvar") == sequence), ["USUBJID", "_seq"], wanted, "_record_")
     of_subject = _wide(supplemental.filter(pl.col("_idvar").is_null()), ["USUBJID"], wanted, "_subject_")
-    keys = records.select(
-        ROW,
-        pl.col("USUBJID"),
-        (whole_number_text(pl.col(sequence)) if sequence in records.columns else pl.lit(None, dtype=pl.String)).alias("_seq"),
-    )
+    seq = whole_number_text(pl.col(sequence)) if sequence in records.columns else pl.lit(None, dtype=pl.String)
+    keys = records.select(ROW, pl.col("USUBJID"), seq.alias("_seq"))
     joined = keys.join(of_record, on=["USUBJID", "_seq"], how="left", maintain_order="left").join(
         of_subject, on="USUBJID", how="left", maintain_order="left"
     )
@@ -125,7 +124,9 @@ def _wide(long: pl.DataFrame, keys: list[str], qnams: list[str], prefix: str) ->
     )
     wide = first.pivot(on="QNAM", index=keys, values="QVAL") if first.height else first.select(keys)
     wide = wide.with_columns([pl.lit(None, dtype=pl.String).alias(qnam) for qnam in qnams if qnam not in wide.columns])
-    return wide.select(*[pl.col(key).cast(pl.String) for key in keys], *[pl.col(qnam).alias(prefix + qnam) for qnam in qnams])
+    return wide.select(
+        *[pl.col(key).cast(pl.String) for key in keys], *[pl.col(qnam).alias(prefix + qnam) for qnam in qnams]
+    )
 
 
 def _supplemental_domain(config: TrialConfig, source: str, domain: str, qualifiers: dict[str, str]) -> pl.DataFrame:
@@ -137,24 +138,30 @@ def _supplemental_domain(config: TrialConfig, source: str, domain: str, qualifie
         raise InputError(
             config.path,
             f"cdisc.columns.{source}.{column}",
-            f"{variable} is not a {domain.upper()} variable, and no {name.upper()} file is configured to hold it as a qualifier",
+            f"{variable} is not a {domain.upper()} variable, and no {name.upper()} file is configured to hold it "
+            "as a qualifier",
             f"name a {domain.upper()} variable, or the {name.upper()} file under [cdisc.files] ({name} = ...)",
         )
     frame = read_table(path, encoding=config.model.cdisc.encoding).frame
     missing = [variable for variable in SUPPLEMENTAL_VARIABLES if variable not in frame.columns]
     if missing:
-        raise InputError(path, missing[0], f"the {name.upper()} domain has no {', '.join(missing)} variable", "deliver the domain with its SDTM variables")
+        raise InputError(
+            path, missing[0], f"the {name.upper()} domain has no {', '.join(missing)} variable", "deliver the domain with its SDTM variables"
+        )
     return frame
 
 
 def _column_kinds(source: str) -> dict[str, str]:
     """Contract column (per-agent columns by their prefix) -> its kind: text, date, whole number or number."""
-    return {column.name.split("<", 1)[0] if column.per_agent else column.name: column.kind for column in source_columns(source)}
+    return {
+        column.name.split("<", 1)[0] if column.per_agent else column.name: column.kind for column in source_columns(source)
+    }
 
 
 def _read_value(column: str, value: pl.Expr, kinds: dict[str, str]) -> pl.Expr:
     """A named variable's value as the column reads it (module docstring)."""
-    kind = kinds.get(column) or next((kind for prefix, kind in kinds.items() if prefix.endswith("_") and column.startswith(prefix)), "text")
+    per_agent = (kind for prefix, kind in kinds.items() if prefix.endswith("_") and column.startswith(prefix))
+    kind = kinds.get(column) or next(per_agent, "text")
     value = value.str.strip_chars()
     value = pl.when(value != "").then(value)
     if kind == "date":

@@ -9,8 +9,9 @@
   tests (height, temperature, ...) are not vital signs the contract reads.
 * tumour assessments (RS): one row per RECIST overall response record (``RSTESTCD`` OVRLRESP),
   row for row; ``new_lesions`` is the result of the subject's new-lesion progression record
-  (``RSTESTCD`` NEWLPROG) of the same date and visit. The other RS records (target and non-target
-  response) are what the overall response sums up, and are not read.
+  (``RSTESTCD`` NEWLPROG) of the same date, visit and ``RSGRPID`` (the first, if several). The
+  other RS records (target and non-target response) are what the overall response sums up, and
+  are not read.
 
 Which variable feeds which column is documented in docs/sources.md ("SDTM domains").
 """
@@ -29,6 +30,8 @@ VITALS_COLUMNS = ("sbp_mmhg", "dbp_mmhg", "heart_rate_bpm", "weight_kg")
 MEASUREMENT_VARIABLES = ("VSDTC", "VSGRPID", "VSTPTNUM", "VSPOS")
 OVERALL_RESPONSE = "OVRLRESP"  # RSTESTCD of the RECIST 1.1 time-point (overall) response
 NEW_LESION_PROGRESSION = "NEWLPROG"  # RSTESTCD of "new lesion progression" (Y/N)
+# What ties a new-lesion result to its overall response: subject, date, visit and RSGRPID.
+ASSESSMENT_KEYS = ["USUBJID", "_date", "_visit", "_group"]
 
 
 def vitals(config: TrialConfig, vs: pl.DataFrame) -> tuple[pl.DataFrame, set[str]]:
@@ -66,17 +69,18 @@ def tumour_assessments(config: TrialConfig, rs: pl.DataFrame) -> tuple[pl.DataFr
         folded(pl.col("RSTESTCD")).alias("_test"),
         date_part(column_or_null(rs, "RSDTC")).alias("_date"),
         column_or_null(rs, "VISIT").alias("_visit"),
+        column_or_null(rs, "RSGRPID").alias("_group"),
         first_present(rs, "RSSTRESC", "RSORRES").alias("_result"),
     )
     new_lesions = (
         dated.filter(pl.col("_test") == NEW_LESION_PROGRESSION)
         .sort(ROW)
-        .unique(["USUBJID", "_date", "_visit"], keep="first", maintain_order=True)
-        .select("USUBJID", "_date", "_visit", pl.col("_result").alias("new_lesions"))
+        .unique(ASSESSMENT_KEYS, keep="first", maintain_order=True)
+        .select(*ASSESSMENT_KEYS, pl.col("_result").alias("new_lesions"))
     )
     frame = (
         dated.filter(pl.col("_test") == OVERALL_RESPONSE)
-        .join(new_lesions, on=["USUBJID", "_date", "_visit"], how="left", nulls_equal=True, maintain_order="left")
+        .join(new_lesions, on=ASSESSMENT_KEYS, how="left", nulls_equal=True, maintain_order="left")
         .select(
             ROW,
             pl.col("USUBJID").alias("subject_id"),
@@ -86,4 +90,4 @@ def tumour_assessments(config: TrialConfig, rs: pl.DataFrame) -> tuple[pl.DataFr
             "new_lesions",
         )
     )
-    return frame, {"USUBJID", "RSTESTCD", "RSDTC", "VISIT", "RSSTRESC", "RSORRES"}
+    return frame, {"USUBJID", "RSTESTCD", "RSDTC", "VISIT", "RSGRPID", "RSSTRESC", "RSORRES"}

@@ -134,7 +134,8 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
                "events after the last dose are in the after-treatment row.",
                {"cycle_label": "Cycle", "denominator": "N on treatment", "subjects": "Subjects", "percent": "%"} | grade_columns | {"grade_3_plus": high, "related_subjects": "Related", "first_onset_subjects": "First TEAE"}),
         _table(tables["t_attribution"], "t_attribution", "Treatment-related TEAEs by agent",
-               on_cut + " Not assessed: attribution missing or invalid in the source, counted as related (queried)." + omitted,
+               f"{population} Per agent, % of the treated subjects who received it. Window: {windows['teae']}."
+               " Not assessed: attribution missing or invalid in the source, counted as related (queried)." + omitted,
                {"agent": "Agent", "term": "Term", "subjects": "Subjects", "percent": "%", "grade_3_plus": high, "events_possible": "Possible", "events_probable": "Probable", "events_definite": "Definite", "events_not_assessed": "Not assessed"}),
         _table(tables["t_lab_shift"].with_columns(pl.col("baseline_grade").cast(pl.String).fill_null("missing")), "t_lab_shift",
                "Laboratory shift: baseline CTCAE grade against the worst on-treatment grade",
@@ -179,17 +180,32 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
     accounting = [
         {"source": name, **counts} for name, counts in loaded_cut["accounting"].items()
     ]
+    exposure = exposure_context(tables, config, cut_date=cut_date, population=population, teae_window=windows["teae"])
+    aesi = aesi_context(tables, config, population=population, teae_window=windows["teae"])
+    figures = figures_context(tables, config, population=population, teae_window=windows["teae"], cycle_rule=windows["cycles"], free_text=free_text)
+    blinded_note = None
+    if config.arm_revealing_agents:
+        # Arms whose agents differ (a placebo, a dose arm): what names an agent beside a subject's
+        # data would reveal the arm, so the open report leaves it to the closed report.
+        shown, exposure, aesi, figures = _blinded(shown, exposure, aesi, figures)
+        blinded_note = (
+            f"The arms receive different agents ({', '.join(config.arm_revealing_agents)}): the tables by agent (exposure, "
+            "dose intensity, time to modification, related TEAEs by agent, AESI dose actions), the attribution per agent in "
+            "the SAE listing and the suspected agent of each SUSAR would reveal a subject's arm: they are in the closed report "
+            "only; the swimmer plot is left out (its table, tables/t_swimmer, holds every subject's course)."
+        )
     return {
         "title": "DSMB safety review",
         "cover": cover_context(out_dir, loaded_cut, config),
         "study_status": study_status_context(tables, config, cut_date=cut_date),
-        "exposure": exposure_context(tables, config, cut_date=cut_date, population=population, teae_window=windows["teae"]),
-        "aesi": aesi_context(tables, config, population=population, teae_window=windows["teae"]),
+        "exposure": exposure,
+        "aesi": aesi,
         "efficacy": efficacy_context(
             tables, out_dir / "tables", config, cut_date=cut_date,
             excluded_assessments=loaded_cut["accounting"].get("tumour_assessments", {}).get("excluded", 0),
         ),
-        "figures": figures_context(tables, config, population=population, teae_window=windows["teae"], cycle_rule=windows["cycles"], free_text=free_text),
+        "figures": figures,
+        "blinded_note": blinded_note,
         "trial_id": flags["trial_id"],
         "registry_id": config.model.trial.registry_id,
         "cut_date": cut_date,
@@ -209,6 +225,32 @@ def dsmb_context(out_dir: Path, loaded_cut: dict, config: TrialConfig) -> dict:
         "n_treated": n_treated,
         "free_text_note": free_text.note,
     }
+
+
+# Tables of the open report that name an agent beside subjects' data (and columns that do): left
+# out of the open report when the arms receive different agents (TrialConfig.arm_revealing_agents).
+ARM_REVEALING_TABLES = frozenset({"t_attribution", "t_exposure", "t_dose_intensity", "t_time_to_modification", "t_aesi_dose_actions"})
+ARM_REVEALING_COLUMNS = {
+    "t_sae_listing": ("attribution",),
+    "expedited_reports": ("suspected_for", "unexpected_for", "expectedness_reason"),
+}
+
+
+def _blinded(shown: list, exposure: dict, aesi: dict, figures: dict) -> tuple[list, dict, dict, dict]:
+    """The open report's tables and figures without what reveals a subject's arm."""
+
+    def kept(tables: list) -> list:
+        result = []
+        for table in tables:
+            if table.key in ARM_REVEALING_TABLES:
+                continue
+            hidden = ARM_REVEALING_COLUMNS.get(table.key, ())
+            if hidden:
+                table = table.without_columns(hidden)
+            result.append(table)
+        return result
+
+    return kept(shown), exposure | {"tables": kept(exposure["tables"])}, aesi | {"tables": kept(aesi["tables"])}, figures | {"swimmer": None}
 
 
 # The AE changes a committee reads in the report; the others are counted there and listed in changes.json.

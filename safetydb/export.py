@@ -91,6 +91,24 @@ def tables_by_arm(per_arm: list[tuple[str, str, dict[str, pl.DataFrame]]]) -> di
     }
 
 
+# Tables that compare the arms with one another, computed from the tables by arm once every arm's
+# are built; written to tables/by_arm/ only.
+ARM_COMPARISON_TABLES = ("t_ae_risk_difference",)
+
+
+def arm_comparison_tables(by_arm: dict[str, pl.DataFrame], config: TrialConfig) -> dict[str, pl.DataFrame]:
+    """``ARM_COMPARISON_TABLES`` from the tables by arm (``tables_by_arm``'s output)."""
+    from safetydb.risk_difference import ae_risk_differences
+
+    reference = config.reference_arm
+    return {
+        "t_ae_risk_difference": ae_risk_differences(
+            by_arm["t_soc_term"], by_arm["t_overview"], [(arm.id, arm.shown) for arm in config.arms],
+            reference=reference.id if reference is not None else None, total=TOTAL_ARM[0],
+        ),
+    }
+
+
 def read_tables(folder: Path) -> dict[str, pl.DataFrame]:
     names = TABLE_MODELS + COMPUTED_TABLES
     return {name: pl.read_parquet(folder / f"{name}.parquet") for name in names if (folder / f"{name}.parquet").exists()}

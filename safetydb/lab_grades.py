@@ -34,9 +34,13 @@ VITAL_GRADE_COLUMNS = {
 
 def first_dose_dates(exposure: pl.DataFrame) -> pl.DataFrame:
     """Each dosed subject's first dose date: subject_id, _first_dose. A dose counts as in
-    ``stg_exposure``: a record whose dose is missing is the planned dose given."""
+    ``stg_exposure`` (administered): a record whose dose is missing is the planned dose given, and
+    a placebo (planned dose 0) not held or discontinued is a dose given."""
+    dose = pl.coalesce("dose_mg", "planned_dose_mg")
+    adjustment = pl.col("adjustment") if "adjustment" in exposure.columns else pl.lit(None, dtype=pl.String)
+    placebo = (pl.col("planned_dose_mg").fill_null(0) == 0) & ~adjustment.is_in(["held", "discontinued"]).fill_null(False)
     return (
-        exposure.filter(pl.coalesce("dose_mg", "planned_dose_mg") > 0)
+        exposure.filter((dose > 0) | placebo.fill_null(False))
         .group_by("subject_id")
         .agg(pl.col("start_date").min().alias("_first_dose"))
     )

@@ -255,9 +255,10 @@ def expedited_flags(reports: pl.DataFrame) -> list[dict]:
 def reporting_compliance(reports: pl.DataFrame) -> dict:
     """The expedited-reporting status of a cut, kept apart from the stopping-rule status.
 
-    OVERDUE when any SUSAR report is overdue, DUE SOON when any is due today or soon, UP TO DATE
-    otherwise. Clocks without an awareness date cannot be judged: they are counted and named in
-    the statement rather than guessed into either status.
+    OVERDUE when any SUSAR report is overdue, DUE SOON when any is due today or soon, INCOMPLETE
+    when neither but a clock cannot be computed (no awareness date: its report may be due or
+    overdue, so the status cannot say up to date), UP TO DATE otherwise. The clocks that cannot
+    be computed are counted and named in the statement.
     """
     states = reports.filter(pl.col("susar"))["clock_state"].to_list()
     susars = len(states)
@@ -269,6 +270,8 @@ def reporting_compliance(reports: pl.DataFrame) -> dict:
         status = "OVERDUE"
     elif due_soon:
         status = "DUE SOON"
+    elif not_computable:
+        status = "INCOMPLETE"
     else:
         status = "UP TO DATE"
     return {

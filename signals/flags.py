@@ -101,8 +101,9 @@ def evaluate_rules_with_exclusions(
 
 def missing_adverse_event_input(store: SafetyStore, cut_id: str) -> str | None:
     """Why the rules cannot be judged, when the cut holds no adverse-event record at all (a
-    header-only or empty file) while subjects were treated; None otherwise. Zero events among
-    treated subjects read from an empty file is missing input, never an all-clear."""
+    header-only or empty file) while subjects were treated, or adverse events while no subject
+    was treated (no usable exposure record); None otherwise. Zero events among treated subjects
+    read from an empty file is missing input, never an all-clear."""
     records = store.connection.execute(
         "WITH cut AS (SELECT load_id FROM cuts WHERE cut_id = $cut_id) "
         "SELECT (SELECT COUNT(*) FROM adverse_events WHERE load_id = (SELECT load_id FROM cut)), "
@@ -116,12 +117,22 @@ def missing_adverse_event_input(store: SafetyStore, cut_id: str) -> str | None:
             f"Not evaluable: the adverse-event source holds no record while {treated} subjects are treated; "
             "check that the file delivered is complete."
         )
+    if treated == 0 and sum(records) > 0:
+        # No usable dose record at all: no event can be treatment-emergent, which is no all-clear.
+        return (
+            f"Not evaluable: no subject has a usable dose record while the adverse-event source holds {sum(records)} "
+            "record(s); check that the exposure file delivered is complete."
+        )
     return None
+
+
+NO_RULES = "NO RULES"  # the stopping headline of a trial that configures no stopping rule
 
 
 def stopping_status(results: list[RuleResult]) -> dict:
     """The trial's stopping headline: the most severe rule status (rules only)."""
-    status = min((r.status for r in results), key=STATUS_ORDER.__getitem__, default="OK")
+    # No rule configured is no all-clear: the headline says so instead of OK.
+    status = min((r.status for r in results), key=STATUS_ORDER.__getitem__, default=NO_RULES)
     crossed = [r.rule_id for r in results if r.status == status and status != "OK"]
     if not results:
         statement = "No stopping rules are configured."
@@ -144,15 +155,24 @@ def exclusion_summary(excluded: pl.DataFrame, worst: dict[str, WorstCase]) -> di
         statement = "Every adverse-event record was counted."
     elif changed:
         statement = (
-            f"{count} adverse-event record(s) could not be counted (no subject, term, usable onset date or usable dose record). "
+            f"{count} adverse-event record(s) could not be counted ({_reasons(excluded)}). "
             f"Counted the worst way they would change the status of: {', '.join(changed)}."
         )
     else:
         statement = (
-            f"{count} adverse-event record(s) could not be counted (no subject, term, usable onset date or usable dose record). "
+            f"{count} adverse-event record(s) could not be counted ({_reasons(excluded)}). "
             "Counted the worst way they would change no rule's status."
         )
     return {"adverse_events": count, "rules_changed_if_counted": changed, "statement": statement}
+
+
+def _reasons(excluded: pl.DataFrame, shown: int = 3) -> str:
+    """Why the excluded records could not be counted, the most frequent reasons first, with their counts."""
+    counts = excluded.group_by("reasons").len().sort(["len", "reasons"], descending=[True, False])
+    parts = [f"{row['len']} × {row['reasons']}" for row in counts.head(shown).iter_rows(named=True)]
+    if counts.height > shown:
+        parts.append(f"{counts.tail(counts.height - shown)['len'].sum()} with other reasons")
+    return " | ".join(parts)
 
 
 def source_shrinkage(sources: pl.DataFrame | None, *, ratio: float, previous_cut: str | None = None) -> dict:

@@ -34,6 +34,10 @@ quotes. Every column name and coded value written comes from the validators' dec
 Draws are made per AE term, per lab test and per error kind for all subjects at once with
 NumPy and Polars, so 100,000 subjects (about a million AE records) take well under two
 minutes. The same seed gives byte-identical files.
+
+``synth.sdtm.write_sdtm`` writes a generated trial folder again as CDISC SDTM domains with a
+trial.toml that reads them (``toxwatch synth --sdtm``), so that the SDTM route can be checked
+against the native one.
 """
 
 from synth.trial import generate_trial

@@ -66,6 +66,10 @@ class Arm(_Strict):
     doses_mg: dict[str, float] = Field(
         default_factory=dict, description="planned dose of an agent in this arm when it differs from the agent's dose_mg"
     )
+    reference: bool = Field(
+        False,
+        description="the control arm (e.g. placebo) the closed report compares each other arm with (risk differences); at most one arm",
+    )
 
     @property
     def shown(self) -> str:
@@ -623,6 +627,13 @@ class Report(_Strict):
         100, ge=1,
         description="above this many treated subjects the swimmer plot draws this many lanes: subjects with a grade >= 3 AE or a death first, then the longest on study",
     )
+    dot_plot_min_percent: float = Field(
+        5, ge=0, le=100,
+        description="the closed report's AE dot plot shows the treatment-emergent terms with at least this incidence (% of subjects) in any arm",
+    )
+    dot_plot_terms: int = Field(
+        30, ge=1, le=100, description="the closed report's AE dot plot shows at most this many terms, the most frequent first"
+    )
 
 
 class BryantDay(_Strict):
@@ -729,11 +740,11 @@ class PartialDates(_Strict):
 class Cdisc(_Strict):
     """Sources read from CDISC SDTM domains or ADaM datasets instead of toxwatch's own files (readers/)."""
 
-    standard: Literal["sdtm", "adam"] = Field(description="sdtm: DM, EX, AE (+SUPPAE), LB, DS; adam: ADSL, ADAE, ADEX, ADLB")
+    standard: Literal["sdtm", "adam"] = Field(description="sdtm: DM, EX, AE (+SUPPAE), LB, DS, VS, RS; adam: ADSL, ADAE, ADEX, ADLB")
     folder: str = Field(description="the folder of the domain files, relative to this file")
     files: dict[str, str] = Field(
         default_factory=dict,
-        description="domain (dm, ae, suppae, ex, lb, ds; adsl, adae, adex, adlb) -> file in the folder "
+        description="domain (dm, ae, suppae, ex, lb, ds, vs, rs, suppdm, suppex, supplb, supprs; adsl, adae, adex, adlb) -> file in the folder "
         "(.xpt, .sas7bdat, .csv, .parquet, .xlsx)",
     )
     encoding: str | None = Field(None, description="text encoding of CSV domain files; default: UTF-8, or GB18030 when detected")
@@ -846,6 +857,20 @@ class TrialConfig:
     @property
     def arms(self) -> list[Arm]:
         return list(self.model.arms)
+
+    @property
+    def reference_arm(self) -> Arm | None:
+        """The arm marked ``reference = true`` (the control arm), or None."""
+        return next((arm for arm in self.model.arms if arm.reference), None)
+
+    @property
+    def arm_revealing_agents(self) -> list[str]:
+        """The agents one arm receives and another does not (a placebo, a dose arm's drug): naming
+        them beside a subject's data reveals the subject's arm. None with fewer than two arms."""
+        arms = self.model.arms
+        if len(arms) < 2:
+            return []
+        return [agent.id for agent in self.model.agents if not all(agent.id in arm.agents for arm in arms)]
 
     def agents_of_arm(self, arm_value: str | None) -> list[Agent]:
         """The agents a subject of this arm receives: its arm's, or every agent without [[arms]] (or for an arm not configured)."""
@@ -1060,6 +1085,12 @@ def _check_arms(path: Path, model: TrialConfigModel, agent_ids: list[str]) -> No
     """Arms name known agents, each arm once; CDISC treatments and relationship variables name known agents."""
     ids = [arm.id for arm in model.arms]
     values = [arm.value for arm in model.arms]
+    references = [position for position, arm in enumerate(model.arms, start=1) if arm.reference]
+    if len(references) > 1:
+        raise InputError(
+            path, f"arms[{references[1]}].reference", f"{len(references)} arms say reference = true (arms {references})",
+            "mark one arm, the control arm the others are compared with, as the reference",
+        )
     for position, arm in enumerate(model.arms, start=1):
         key = f"arms[{position}]"
         if ids.count(arm.id) > 1:

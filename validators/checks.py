@@ -118,9 +118,12 @@ FRAME_CHECKS: dict[str, FrameCheck] = {
                    "adjustment_reason is neither a term of the trial's CTCAE version nor other", KEPT_AS_GIVEN,
                    "enter the CTCAE term of the adverse event that caused the change (toxwatch ctcae lookup TERM), or other"),
         # adverse events
-        FrameCheck("term_given", "ctcae_term", "the record has no term: neither ctcae_term nor meddra_pt",
+        FrameCheck("term_given", "ctcae_term", "the record has no term: no ctcae_term, meddra_pt or verbatim_term",
                    _exclude("no term"),
                    "enter the CTCAE term, or the MedDRA preferred term (meddra_pt)"),
+        FrameCheck("term_coded", "ctcae_term", "the event is not coded: only the verbatim term is given",
+                   _count("counted under its verbatim term, in the SOC 'Not coded to CTCAE'"),
+                   "code the event: enter the CTCAE term, or the MedDRA preferred term (meddra_pt)"),
         FrameCheck("term_known", "ctcae_term", "ctcae_term is not a term of the trial's CTCAE version",
                    _count("counted under the term as coded, in the SOC 'Not coded to CTCAE'"),
                    "correct the term to a CTCAE term (toxwatch ctcae lookup TERM)"),

@@ -31,7 +31,8 @@ from ctcae.matching import match_term
 from ctcae.terms import CtcaeDictionary
 from trial.config import Agent, Arm
 from validators.recist import MISSING_RESPONSE_READING, new_lesions_reading, read_new_lesions, read_response, response_reading
-from validators.schemas import OTHER_REASON, SEVERITIES
+from validators.schemas import OTHER_REASON
+from validators.treatments import severity_levels
 
 DETAIL_PREFIX = "_detail_"
 READING_PREFIX = "_reading_"
@@ -133,12 +134,12 @@ def with_agents(frame: pl.DataFrame, agents: Sequence[Agent]) -> pl.DataFrame:
 
 def with_grading(frame: pl.DataFrame, grading: str) -> pl.DataFrame:
     """``_ctcae_graded``; in a trial graded by severity, the grade is the severity's level
-    (mild 1, moderate 2, severe 3: validators/schemas.py SEVERITIES), so that every table orders
+    (data/cdisc/severity_grades.csv: mild 1, moderate 2, severe 3), so that every table orders
     and counts it the one way; a missing or unknown severity leaves the grade as given."""
     frame = frame.with_columns(pl.lit(grading == "ctcae").alias("_ctcae_graded"))
     if grading == "ctcae" or "severity" not in frame.columns:
         return frame
-    levels = {name: level for level, name in enumerate(SEVERITIES, start=1)}
+    levels = severity_levels()
     level = pl.col("severity").str.strip_chars().str.to_uppercase().replace_strict(levels, default=None, return_dtype=pl.Int64)
     return frame.with_columns(pl.coalesce(level, pl.col("grade")).alias("grade"))
 

@@ -23,7 +23,7 @@ import pandera.polars as pa
 from ctcae.attribution import ATTRIBUTION_LEVELS
 from ctcae.criteria import lab_test_catalogue
 from validators.checks import FRAME_CHECKS
-from validators.treatments import NO_TREATMENT, SEPARATOR, ae_treatments
+from validators.treatments import NO_TREATMENT, SEPARATOR, ae_treatments, severity_levels
 
 SERIOUS_CRITERIA = (
     "death", "life_threatening", "hospitalisation", "disability", "congenital_anomaly",
@@ -42,8 +42,8 @@ OVERALL_RESPONSES = ("CR", "PR", "SD", "PD", "NE")
 NOT_EVALUABLE = "NE"
 IMAGING_METHODS = ("CT", "MRI", "PET-CT", "other")
 # Severity (CDISC AESEV) in a trial not graded by CTCAE ([trial] grading = "severity"): tables
-# order and count it as levels 1-3 in the grade column (validators/enrich.py).
-SEVERITIES = ("MILD", "MODERATE", "SEVERE")
+# order and count it by its grade level (data/cdisc/severity_grades.csv; validators/enrich.py).
+SEVERITIES = tuple(severity_levels())
 IMPUTATION_FLAGS = ("D", "M")  # a partial date completed: D the day, M the month and day (readers/partial_dates.py)
 
 
@@ -256,14 +256,16 @@ class AdverseEventSchema(_SubjectRecords):
         description="severity (SDTM AESEV); the grading of a trial with `[trial] grading = \"severity\"`",
     )
     onset_date_given: str = pa.Field(
-        nullable=True, required=False, description="the onset date as given, when it was partial (e.g. `2014-03`)"
+        nullable=True, required=False,
+        description="the onset date as the source gives it (ISO 8601 text, which may be partial, e.g. `2014-03`)"
     )
     onset_date_imputed: str = pa.Field(
         isin=list(IMPUTATION_FLAGS), nullable=True, required=False,
         description="how a partial onset date was completed: `D` the day, `M` the month and day (docs/sources.md, Partial dates)",
     )
     resolution_date_given: str = pa.Field(
-        nullable=True, required=False, description="the resolution date as given, when it was partial"
+        nullable=True, required=False,
+        description="the resolution date as the source gives it (ISO 8601 text, which may be partial)"
     )
     resolution_date_imputed: str = pa.Field(
         isin=list(IMPUTATION_FLAGS), nullable=True, required=False, description="how a partial resolution date was completed"
@@ -276,7 +278,14 @@ class AdverseEventSchema(_SubjectRecords):
 
     @_check("term_given")
     def term_given(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("ctcae_term").is_not_null() | pl.col("meddra_pt").is_not_null())
+        given = pl.col("ctcae_term").is_not_null() | pl.col("meddra_pt").is_not_null() | pl.col("verbatim_term").is_not_null()
+        return data.lazyframe.select(given)
+
+    @_check("term_coded")
+    def term_coded(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # Only the investigator's words (coding pending): counted under them; term_given queries none at all.
+        coded = pl.col("ctcae_term").is_not_null() | pl.col("meddra_pt").is_not_null()
+        return data.lazyframe.select(_true_where_null(coded, "verbatim_term"))
 
     @_check("term_known")
     def term_known(cls, data: pa.PolarsData) -> pl.LazyFrame:

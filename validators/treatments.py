@@ -1,4 +1,5 @@
-"""The vocabulary of the adverse-event ``treatment`` column: what was given for the event.
+"""The vocabulary of the adverse-event ``treatment`` column: what was given for the event; and
+the grade levels of severities (a trial graded by severity).
 
 Kept as data (``data/ctcae/ae_treatments.csv``: value, meaning, source note) and read here once.
 An event's ``treatment`` holds one or more of these values separated by ``;`` (``none`` alone
@@ -27,3 +28,17 @@ def ae_treatments() -> tuple[str, ...]:
     if len(set(values)) != len(values) or any(not value or SEPARATOR in value for value in values):
         raise ValueError(f"{'/'.join(VOCABULARY_PATH)}: values must be unique, non-empty and without {SEPARATOR!r}")
     return values
+
+
+SEVERITY_PATH = ("cdisc", "severity_grades.csv")
+
+
+@cache
+def severity_levels() -> dict[str, int]:
+    """The grade level each severity (CDISC AESEV) stands for in a trial graded by severity
+    (``data/cdisc/severity_grades.csv``, which the CDISC readers map AESEV by too)."""
+    with data_path(*SEVERITY_PATH).open(encoding="utf-8", newline="") as handle:
+        levels = {row["cdisc_value"].strip().upper(): int(row["toxwatch_value"]) for row in csv.DictReader(handle)}
+    if not levels or any(level not in range(1, 5) for level in levels.values()):
+        raise ValueError(f"{'/'.join(SEVERITY_PATH)}: each severity needs a grade level from 1 to 4")
+    return levels

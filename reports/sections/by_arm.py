@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 from jinja2 import Environment
 
+from reports.sections.arm_figures import arm_figures
 from reports.sections.cover import cover_context
 from reports.tables import Table, report_table
 from safetydb.export import ARM_ID, ARM_LABEL, BY_ARM_FOLDER, TOTAL_ARM
@@ -121,6 +122,11 @@ def closed_context(out_dir: Path, *, loaded_cut: dict, config: TrialConfig, wind
         "sections": [
             {"id": "adverse-events-by-arm", "heading": "Adverse events by arm", "tables": [
                 overview_by_arm(tables["t_overview"], arms, note=f"{on_teae} n (%): subjects with at least one event of the row, % of the arm's N."),
+                # The charts that compare the arms: the AE dot plot and the time to the first grade >= 3 AE.
+                *arm_figures(
+                    tables, [(arm.arm_id, arm.label) for arm in arms[:-1]], config, cut_date=cut_date, arm_variable=arm_variable,
+                    teae_window=windows["teae"], severity=severity,
+                ),
                 soc_term_by_arm(
                     tables["t_soc_term"], arms, high=high,
                     note=f"{on_teae} A subject counts once per row: in the any-grade column with any event of the row, in the "
@@ -156,6 +162,9 @@ def closed_context(out_dir: Path, *, loaded_cut: dict, config: TrialConfig, wind
                     "does not receive shows \"–\".",
                 ),
             ]},
+            {"id": "agents-by-arm", "heading": "By agent, by arm", "tables": by_agent_tables(
+                tables, arms, out_dir=out_dir, population=population, on_teae=on_teae, high=high, cut_date=cut_date,
+            )},
             {"id": "aesi-acute-late-by-arm", "heading": "Special interest, acute and late toxicity by arm", "tables": [
                 aesi_by_arm(
                     tables["t_aesi"], arms, high=high,
@@ -451,6 +460,79 @@ def _listing_with_arm(listing: pl.DataFrame, arms: list[ArmColumn]) -> pl.DataFr
         .with_row_index("_listed")
         .sort("_arm_position", "_listed")
     )
+
+
+def _arm_rows(frame: pl.DataFrame, arms: list[ArmColumn]) -> pl.DataFrame:
+    """A table by arm's rows of the arms (not All arms), in arm order, each led by its arm."""
+    position = {arm.arm_id: index for index, arm in enumerate(arms[:-1])}
+    return (
+        frame.filter(pl.col(ARM_ID) != TOTAL_ARM[0])
+        .with_columns(pl.col(ARM_ID).replace_strict(position, default=len(position), return_dtype=pl.Int64).alias("_arm_position"))
+        .with_row_index("_listed")
+        .sort("_arm_position", "_listed")
+    )
+
+
+def by_agent_tables(
+    tables: dict[str, pl.DataFrame], arms: list[ArmColumn], *, out_dir: Path, population: str, on_teae: str, high: str, cut_date: str
+) -> list[Table]:
+    """What names an agent beside subjects' data, by arm: related TEAEs by agent, dose intensity,
+    time to the first dose modification, AESI dose actions, and the SUSAR clocks with their
+    suspected agent. The open report leaves these out when the arms receive different agents
+    (reports/render.py ARM_REVEALING_TABLES)."""
+    shown = [
+        report_table(
+            _arm_rows(tables["t_attribution"], arms), "t_attribution_by_arm", "Treatment-related TEAEs by agent, by arm",
+            f"{on_teae} Per arm and agent: the arm's treated subjects who received the agent (N). Not assessed: attribution "
+            "missing or invalid in the source, counted as related (queried).",
+            {ARM_LABEL: "Arm", "agent": "Agent", "term": "Term", "subjects": "Subjects", "denominator": "N", "percent": "%",
+             "grade_3_plus": high, "events_possible": "Possible", "events_probable": "Probable", "events_definite": "Definite",
+             "events_not_assessed": "Not assessed"},
+        ),
+        report_table(
+            _arm_rows(tables["t_dose_intensity"], arms), "t_dose_intensity_by_arm", "Dose intensity by arm",
+            f"{population} Per arm and agent: the arm's subjects who received it, each over their own treatment period with it "
+            "(first to last dose). Relative dose intensity (RDI): cumulative dose over the subject's planned cumulative dose "
+            "(their records' planned dose: the agent's, or their arm's); none for a placebo (planned dose 0).",
+            {ARM_LABEL: "Arm", "agent_name": "Agent", "planned_dose_mg": "Agent dose (mg)", "subjects_dosed": "Subjects dosed",
+             "rdi_median_percent": "RDI % median", "rdi_min_percent": "min", "rdi_max_percent": "max",
+             "subjects_low_rdi": "Low RDI", "percent_low_rdi": "Low RDI %"},
+        ),
+        report_table(
+            _arm_rows(tables["t_time_to_modification"], arms), "t_time_to_modification_by_arm",
+            "Time to the first dose reduction or hold, by arm",
+            f"{population} Per arm and agent: the arm's subjects who received it; study day 1 = the agent's first dose; a subject "
+            "without a modification is censored at the last dose. Kaplan-Meier median with a 95% interval.",
+            {ARM_LABEL: "Arm", "agent_name": "Agent", "subjects_dosed": "Subjects dosed", "subjects_modified": "Modified",
+             "percent_modified": "%", "km_median_day": "KM median day", "km_ci_lower": "95% lower", "km_ci_upper": "95% upper"},
+        ),
+        report_table(
+            _arm_rows(tables["t_aesi_dose_actions"], arms), "t_aesi_dose_actions_by_arm", "AESIs leading to a dose change, by agent and arm",
+            f"{on_teae} Per arm, AESI and agent: subjects with a TEAE of the set whose action on the agent was a reduction, an "
+            "interruption or a withdrawal; N = the arm's subjects with a TEAE of the set.",
+            {ARM_LABEL: "Arm", "label": "AESI", "agent": "Agent", "subjects": "Subjects", "denominator": "N",
+             "subjects_reduced": "Reduced", "subjects_interrupted": "Interrupted", "subjects_withdrawn": "Withdrawn",
+             "subjects_action_unknown": "Action unknown"},
+        ),
+    ]
+    susars = out_dir / "tables" / "expedited_reports.parquet"
+    if susars.is_file():
+        listing = pl.read_parquet(susars).filter(pl.col("susar"))
+        arm_of = dict(
+            tables["t_sae_listing"].filter(pl.col(ARM_ID) != TOTAL_ARM[0]).select("subject_id", ARM_LABEL).unique("subject_id").iter_rows()
+        )
+        listing = listing.with_columns(pl.col("subject_id").replace_strict(arm_of, default=NO_ARM, return_dtype=pl.String).alias(ARM_LABEL))
+        shown.append(
+            report_table(
+                listing.sort(ARM_LABEL, "awareness_date", "ae_id", nulls_last=True), "expedited_reports_by_arm",
+                "SUSAR clocks with the suspected agent, by arm",
+                f"Data cut {cut_date}. Serious AEs suspected for an agent and unexpected against that agent's reference safety "
+                "information, with the agent they are suspected and unexpected for; every SUSAR of the open report's table.",
+                {ARM_LABEL: "Arm", "subject_id": "Subject", "ae_id": "AE", "ctcae_term": "Term", "grade": "Grade",
+                 "suspected_for": "Suspected for", "unexpected_for": "Unexpected for", "due_date": "Due", "status": "Clock"},
+            )
+        )
+    return shown
 
 
 def deaths_by_arm(deaths: pl.DataFrame, arms: list[ArmColumn], *, note: str) -> Table:

@@ -1,4 +1,4 @@
--- grain: ae_id. Study day (day 1 = first dose), cycle, treatment-emergence, acute/late phase, the term tabulated (the MedDRA preferred term as coded when given, else the CTCAE term, an "Other, specify" event under its specified text), relatedness and actions.
+-- grain: ae_id. Study day (day 1 = first dose), cycle, treatment-emergence, acute/late phase, the term tabulated (the MedDRA preferred term as coded when given, else the CTCAE term, an "Other, specify" event under its specified text; an event not yet coded under its verbatim term), relatedness and actions.
 WITH spellings AS (
     SELECT
         lower(regexp_replace(trim(other_specify), '\s+', ' ', 'g')) AS specify_key,
@@ -26,7 +26,7 @@ per_ae AS (
 )
 SELECT
     a.*,
-    COALESCE(a.meddra_pt, sp.specified_term, a.ctcae_term) AS ae_term,
+    COALESCE(a.meddra_pt, sp.specified_term, a.ctcae_term, a.verbatim_term) AS ae_term,
     d.first_dose_date,
     d.last_dose_date,
     date_diff('day', d.first_dose_date, a.onset_date) + 1 AS study_day,

@@ -10,7 +10,8 @@
 --   dose_mg; planned administrations = floor((last dose - first dose) in days / interval_days) + 1;
 --   planned cumulative dose = planned dose x planned administrations; dose intensity in mg per
 --   administration = cumulative dose / planned administrations.
--- The planned dose is the agent's dose_mg in the trial config. Relative dose intensity (RDI, %) =
+-- The planned dose is the subject's: the highest planned_dose_mg of their records of the agent (the
+-- agent's dose_mg in the trial config, or their arm's doses_mg), else the agent's dose_mg. Relative dose intensity (RDI, %) =
 -- 100 x cumulative dose / planned cumulative dose. A row whose dose is missing counts as the
 -- planned dose given (stg_exposure); dose_missing says so. A frequency not in
 -- data/dosing/frequencies.csv leaves the doses and intensities empty.
@@ -27,7 +28,8 @@ WITH per_subject AS (
         SUM(dose_mg * (date_diff('day', start_date, end_date) + 1)) FILTER (WHERE administered) AS dose_mg_days,
         SUM(dose_mg) FILTER (WHERE administered) AS dose_mg_records,
         COUNT(*) FILTER (WHERE administered) AS dosing_records,
-        bool_or(NOT dose_recorded) AS dose_missing
+        bool_or(NOT dose_recorded) AS dose_missing,
+        MAX(planned_dose_mg) FILTER (WHERE administered) AS subject_planned_dose_mg
     FROM stg_exposure
     GROUP BY subject_id, agent
 ),
@@ -44,7 +46,7 @@ periods AS (
         p.*,
         a.frequency,
         a.records,
-        a.planned_dose_mg,
+        COALESCE(p.subject_planned_dose_mg, a.planned_dose_mg) AS planned_dose_mg,
         date_diff('day', p.first_dose_date, p.last_dose_date) + 1 AS treatment_days,
         CASE a.records
             WHEN 'interval' THEN p.dose_mg_days * a.administrations_per_day
@@ -54,8 +56,8 @@ periods AS (
             THEN date_diff('day', p.first_dose_date, p.last_dose_date) // a.interval_days + 1
         END AS planned_administrations,
         CASE a.records
-            WHEN 'interval' THEN a.planned_dose_mg * a.administrations_per_day * (date_diff('day', p.first_dose_date, p.last_dose_date) + 1)
-            WHEN 'administration' THEN a.planned_dose_mg * (date_diff('day', p.first_dose_date, p.last_dose_date) // a.interval_days + 1)
+            WHEN 'interval' THEN COALESCE(p.subject_planned_dose_mg, a.planned_dose_mg) * a.administrations_per_day * (date_diff('day', p.first_dose_date, p.last_dose_date) + 1)
+            WHEN 'administration' THEN COALESCE(p.subject_planned_dose_mg, a.planned_dose_mg) * (date_diff('day', p.first_dose_date, p.last_dose_date) // a.interval_days + 1)
         END AS planned_cumulative_dose_mg
     FROM per_subject AS p
     LEFT JOIN agent_dosing AS a USING (agent)

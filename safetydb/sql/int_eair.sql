@@ -7,6 +7,7 @@
 -- recorded counts as followed to the last dose only (the shorter time, the higher rate). Patient-
 -- years = days / 365.25. Doubtful records count as int_adverse_events reads them (grade 3 when
 -- missing, serious when unknown, related when not assessed).
+-- In a trial graded by severity ($grading) the grade >= 3 label reads "severe or fatal".
 WITH treated AS (
     SELECT
         subject_id,
@@ -25,7 +26,7 @@ WITH treated AS (
 ),
 categories AS (
     SELECT 1 AS ord, 'any_teae' AS category, 'Any TEAE' AS label
-    UNION ALL SELECT 2, 'grade_3_plus', 'Grade >= 3 TEAE'
+    UNION ALL SELECT 2, 'grade_3_plus', CASE WHEN $grading = 'severity' THEN 'Severe or fatal TEAE' ELSE 'Grade >= 3 TEAE' END
     UNION ALL SELECT 3, 'serious', 'Serious TEAE'
     UNION ALL SELECT 4, 'related', 'Treatment-related TEAE'
     UNION ALL SELECT 4 + dense_rank() OVER (ORDER BY aesi), 'aesi_' || aesi, 'AESI: ' || label

@@ -5,8 +5,9 @@
 -- An AE starting on the day of death is the event (a fatal AE is the toxicity itself); one
 -- reported after the last contact still counts, its record shows the subject was observed.
 -- time is a study day (first dose = day 1), the same count as int_adverse_events.study_day.
+-- In a trial graded by severity ($grading) the grade >= 3 label reads "severe or fatal".
 WITH endpoints AS (
-    SELECT 'grade_3_plus' AS endpoint, 'Any grade >= 3 AE' AS label
+    SELECT 'grade_3_plus' AS endpoint, CASE WHEN $grading = 'severity' THEN 'Any severe or fatal AE' ELSE 'Any grade >= 3 AE' END AS label
     UNION ALL
     SELECT DISTINCT aesi, label FROM aesi_terms
 ),

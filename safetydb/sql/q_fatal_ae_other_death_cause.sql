@@ -1,4 +1,4 @@
--- grain: ae_id. Reconciliation: an AE counted at grade 5 (fatal) for a subject whose recorded death has another cause, or came before the AE started.
+-- grain: ae_id. Reconciliation: an AE counted at grade 5 (fatal) for a subject whose recorded death has another cause, or came before the AE started (a cause recorded as unknown is no other cause).
 SELECT
     'adverse_events' AS source,
     a.ae_id AS record_key,
@@ -15,4 +15,4 @@ FROM int_adverse_events AS a
 JOIN int_subject_dosing AS d USING (subject_id)
 WHERE a.grade = 5
     AND (d.death_date IS NOT NULL OR d.death_cause IS NOT NULL)
-    AND (COALESCE(d.death_cause, '') <> 'adverse_event' OR d.death_date < a.onset_date)
+    AND (COALESCE(d.death_cause, '') NOT IN ('adverse_event', 'unknown') OR d.death_date < a.onset_date)

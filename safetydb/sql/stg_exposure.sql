@@ -1,5 +1,6 @@
 -- grain: (subject_id, agent, start_date). Administration records started by the cut date. A record whose dose is missing counts as the planned dose given (dose_recorded = false).
--- administered: a dose was given: a dose above 0, or a placebo (planned dose 0) not held or discontinued.
+-- administered: a dose was given: a dose above 0, or a placebo (planned dose 0, or none known: an agent
+-- not in the config) not held or discontinued; the subject is then treated, as the query on an unknown agent says.
 -- End: as recorded, clipped at the cut. A record without a usable end date was read by
 -- validators/readings.py as ending the day before the agent's next record, or, with none, as open
 -- (9999-12-31); an open record ends at the earliest of the subject's end-of-treatment date, death
@@ -23,7 +24,7 @@ SELECT
     COALESCE(e.dose_mg, e.planned_dose_mg) AS dose_mg, e.dose_mg IS NOT NULL AS dose_recorded,
     e.planned_dose_mg, e.adjustment, e.adjustment_reason,
     COALESCE(e.dose_mg, e.planned_dose_mg) > 0
-        OR (e.planned_dose_mg = 0 AND e.adjustment IS DISTINCT FROM 'held' AND e.adjustment IS DISTINCT FROM 'discontinued') AS administered
+        OR (COALESCE(e.planned_dose_mg, 0) = 0 AND e.adjustment IS DISTINCT FROM 'held' AND e.adjustment IS DISTINCT FROM 'discontinued') AS administered
 FROM exposure AS e
 JOIN stg_subjects AS s USING (subject_id)
 WHERE e.load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND e.start_date <= $cut_date

@@ -1,6 +1,7 @@
 -- grain: (variable, level_position, aesi). Per subgroup level (subgroup_levels: the configured levels in order, then any other value found, then Missing) and per AESI set and group, and any grade >= 3 TEAE: treated subjects in the level with a grade >= 1 TEAE in it / treated subjects in the level.
 -- A subject's level is the value of the subgroup's variable in the subjects source (as known at
 -- the cut); a subject with no value is in the level Missing, never left out.
+-- In a trial graded by severity ($grading) the grade >= 3 label reads "severe or fatal".
 WITH subject_values AS (
     UNPIVOT (SELECT subject_id, COLUMNS(* EXCLUDE (subject_id))::VARCHAR FROM stg_subjects)
     ON COLUMNS(* EXCLUDE (subject_id))
@@ -31,7 +32,7 @@ levels AS (
     WHERE NOT EXISTS (SELECT 1 FROM subgroup_levels AS c WHERE c.variable = t.variable AND c.level = t.level)
 ),
 outcomes AS (
-    SELECT 'grade_3_plus' AS aesi, 'Any grade >= 3 TEAE' AS label, 'overall' AS kind, CAST(NULL AS VARCHAR) AS aesi_group, 0 AS position
+    SELECT 'grade_3_plus' AS aesi, CASE WHEN $grading = 'severity' THEN 'Any severe or fatal TEAE' ELSE 'Any grade >= 3 TEAE' END AS label, 'overall' AS kind, CAST(NULL AS VARCHAR) AS aesi_group, 0 AS position
     UNION ALL
     SELECT aesi, label, kind, aesi_group, position FROM aesi_units
 ),

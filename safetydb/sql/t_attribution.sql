@@ -1,6 +1,6 @@
--- grain: (agent, term). TEAEs related to each agent by term ('(any)' = any term; an "Other, specify" event under its specified text), with the attribution levels behind them (not assessed = missing or invalid in the source, counted as related).
+-- grain: (agent, term). TEAEs related to each agent by term ('(any)' = any term; an "Other, specify" event under its specified text), with the attribution levels behind them (not assessed = missing or invalid in the source, counted as related); denominator = the treated subjects who received the agent.
 WITH population AS (
-    SELECT COUNT(*) AS n FROM int_subject_dosing WHERE treated
+    SELECT agent, COUNT(*) AS n FROM int_agent_exposure GROUP BY agent
 ),
 related AS (
     SELECT a.subject_id, a.ae_term, a.grade, t.agent, t.attribution
@@ -34,6 +34,7 @@ SELECT
     CAST(SUM(s.probable) AS BIGINT) AS events_probable,
     CAST(SUM(s.definite) AS BIGINT) AS events_definite,
     CAST(SUM(s.not_assessed) AS BIGINT) AS events_not_assessed
-FROM per_subject AS s, population AS p
+FROM per_subject AS s
+LEFT JOIN population AS p USING (agent)
 GROUP BY s.agent, s.term, p.n
 ORDER BY s.agent, s.term = '(any)' DESC, subjects DESC, s.term

@@ -59,7 +59,7 @@ def test_value_maps_cover_the_cdisc_terms():
     }
     assert set(value_map(AE_ACTIONS)) == {
         "DOSE NOT CHANGED", "DOSE REDUCED", "DOSE RATE REDUCED", "DRUG INTERRUPTED", "DRUG WITHDRAWN",
-        "NOT APPLICABLE", "DOSE INCREASED", "UNKNOWN", "NOT EVALUABLE",
+        "NOT APPLICABLE", "DOSE INCREASED", "UNKNOWN", "NOT EVALUABLE", "MULTIPLE",
     }
     assert value_map(AE_ACTIONS)["UNKNOWN"] is None and value_map(AE_ACTIONS)["NOT EVALUABLE"] is None
     assert value_map(SEVERITY_GRADES) == {"MILD": "1", "MODERATE": "2", "SEVERE": "3"}

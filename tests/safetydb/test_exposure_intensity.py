@@ -282,7 +282,7 @@ def eair(tmp_path, teae_end_days: int | None) -> pl.DataFrame:
     with SafetyStore(tmp_path / f"eair-{teae_end_days}.duckdb") as store:
         for name, frame in eair_frames().items():
             store.register_table(name, frame)
-        store.run_model_into("int_eair", {"teae_end_days": teae_end_days, "cut_date": date(2025, 12, 31)})
+        store.run_model_into("int_eair", {"teae_end_days": teae_end_days, "cut_date": date(2025, 12, 31), "grading": "ctcae"})
         return exposure_adjusted_rates(store)
 
 

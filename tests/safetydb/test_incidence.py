@@ -209,7 +209,7 @@ def time_to_toxicity(tmp_path) -> pl.DataFrame:
         store.register_table("int_adverse_events", adverse_events)
         store.register_table("int_ae_aesi", ae_aesi)
         store.register_table("aesi_terms", aesi_terms)
-        store.run_model_into("int_time_to_toxicity", {"follow_up_days": 730})
+        store.run_model_into("int_time_to_toxicity", {"follow_up_days": 730, "grading": "ctcae"})
         return store.model("int_time_to_toxicity")
 
 

@@ -124,7 +124,8 @@ def test_missing_awareness_date_is_not_computable_and_never_overdue():
     assert (row["clock_state"], row["status"]) == ("not computable", "not computable: awareness date missing")
     assert expedited_flags(reports) == []
     compliance = reporting_compliance(reports)
-    assert (compliance["status"], compliance["overdue"], compliance["not_computable"]) == ("UP TO DATE", 0, 1)
+    # A clock that cannot be computed may hide a report due or overdue: never "up to date".
+    assert (compliance["status"], compliance["overdue"], compliance["not_computable"]) == ("INCOMPLETE", 0, 1)
 
 
 # --- expectedness, judged per suspected agent ------------------------------------------
