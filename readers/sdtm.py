@@ -336,8 +336,8 @@ def _qualifier_keys(config: TrialConfig) -> dict[str, str]:
 def _supplemental(config: TrialConfig, qualifiers: dict[str, str]) -> pl.DataFrame | None:
     """The SUPPAE qualifiers (QNAM -> the config key that names it) of each AE record, one
     column each (``_supp_<QNAM>``), keyed USUBJID and ``_seq`` (the AESEQ it qualifies, IDVAR
-    AESEQ); None when no qualifier is read. A qualifier given twice for one record keeps its
-    first value, so that no AE record is repeated. A qualifier SUPPAE never gives is missing for
+    AESEQ); None when no qualifier is read. A qualifier given twice for one record with two
+    values holds both, joined by " | " (queried as not a known value; no AE record is repeated). A qualifier SUPPAE never gives is missing for
     every record (validation queries a missing relationship, and counts the event as related)."""
     if not qualifiers:
         return None
@@ -353,12 +353,20 @@ def _supplemental(config: TrialConfig, qualifiers: dict[str, str]) -> pl.DataFra
     if "RDOMAIN" in supp.columns:
         supp = supp.filter((folded(pl.col("RDOMAIN")) == "AE").fill_null(True))
     supp = supp.filter((folded(pl.col(SUPPAE_KEY)) == "AESEQ") & pl.col("QNAM").str.strip_chars().is_in(list(qualifiers)))
-    long = supp.select(
-        pl.col("USUBJID"),
-        whole_number_text(pl.col("IDVARVAL")).alias("_seq"),
-        (pl.lit(_SUPP_PREFIX) + pl.col("QNAM").str.strip_chars()).alias("_qualifier"),
-        pl.col("QVAL"),
-    ).unique(["USUBJID", "_seq", "_qualifier"], keep="first", maintain_order=True)
+    long = (
+        supp.select(
+            pl.col("USUBJID"),
+            whole_number_text(pl.col("IDVARVAL")).alias("_seq"),
+            (pl.lit(_SUPP_PREFIX) + pl.col("QNAM").str.strip_chars()).alias("_qualifier"),
+            pl.col("QVAL"),
+        )
+        # A qualifier given twice for one record with different values is ambiguous: both
+        # values, joined, reach validation as one value no map lists, so it is queried and
+        # read the conservative way (a relationship as related); the record is never repeated.
+        .group_by(["USUBJID", "_seq", "_qualifier"], maintain_order=True)
+        .agg(pl.col("QVAL").drop_nulls().unique(maintain_order=True).str.join(" | "))
+        .with_columns(pl.when(pl.col("QVAL") != "").then(pl.col("QVAL")).alias("QVAL"))
+    )
     keys = pl.DataFrame(schema={"USUBJID": pl.String, "_seq": pl.String})
     wide = long.pivot(on="_qualifier", index=["USUBJID", "_seq"], values="QVAL") if long.height else keys
     for qualifier, key in qualifiers.items():

@@ -24,6 +24,7 @@ def model_parameters(config: TrialConfig, cut_id: str, cut_date: date, arm: Arm 
     return ModelParameters(
         arm=arm.value if arm is not None else None,
         grading=config.model.trial.grading,
+        arm_values=[item.value for item in config.arms],
         cut_id=cut_id,
         cut_date=cut_date,
         cycle_days=config.model.trial.cycle_length_days,

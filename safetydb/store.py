@@ -87,6 +87,7 @@ RECONCILIATION_MODELS: tuple[str, ...] = (
     "q_exposure_change_without_ae_action",
     "q_value_without_ae",
     "q_ae_grade_below_value",
+    "q_arm_not_configured",
 )
 RECONCILIATION_COLUMNS = ("source", "record_key", "subject_id", "field", "value", "check", "problem", "fix")
 PARAMETER = re.compile(r"\$([a-z_]+)")
@@ -212,6 +213,7 @@ class ModelParameters:
     max_days_since_contact: int = 90
     low_rdi_percent: float = 80.0
     grading: str = "ctcae"  # [trial] grading: how tables label the grade levels
+    arm_values: list[str] | None = None  # the [[arms]] values (reconciliation: a treated subject in none of them)
     arm: str | None = None  # the arm value the subjects are restricted to ([[arms]] value); None: every arm pooled
 
     def as_dict(self) -> dict[str, object]:
@@ -219,6 +221,7 @@ class ModelParameters:
             "cut_id": self.cut_id,
             "arm": self.arm,
             "grading": self.grading,
+            "arm_values": list(self.arm_values or []),
             "cut_date": self.cut_date,
             "cycle_days": self.cycle_days,
             "teae_end_days": self.teae_end_days,

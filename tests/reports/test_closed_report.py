@@ -388,3 +388,13 @@ def test_closed_report_on_paper(run):
     assert sizes == {(595, 842)}
     text = "".join(document[index].get_textpage().get_text_range() for index in range(len(document)))
     assert "CLOSED REPORT" in text and "Page 1 of" in text
+
+
+@pytest.mark.slow
+def test_a_treated_subject_in_no_configured_arm_is_queried(run):
+    """Row 60 of subjects.csv (NPC-06-0004, treated) has the arm "Not assigned", which no [[arms]]
+    names: one reconciliation query, arm_not_configured, for that subject alone."""
+    queries = pl.read_csv(Path(run["loaded"].out_dir) / "queries.csv", infer_schema=False)
+    found = queries.filter(pl.col("check") == "arm_not_configured")
+    assert found.select("record_key", "field", "value", "file").rows() == [("NPC-06-0004", "arm", "Not assigned", "(reconciliation)")]
+    assert "none of the trial config's arms (A, B)" in found["problem"].item()
