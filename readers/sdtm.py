@@ -122,9 +122,10 @@ def _domain(config: TrialConfig, domain: str) -> TextTable:
 
 def _subject_columns(config: TrialConfig) -> pl.DataFrame:
     """Per subject of DM (the first record of a USUBJID given twice, so no join fans out): the
-    arm ``_arm``, first dose ``_first_dose`` (RFXSTDTC) and death ``_death_date`` (DTHDTC), as text."""
+    arm ``_arm``, first dose ``_first_dose`` (RFXSTDTC, else the earliest complete EXSTDTC: the
+    reference of partial onset dates) and death ``_death_date`` (DTHDTC), as text."""
     dm = _domain(config, "dm").frame
-    return (
+    subjects = (
         dm.select(
             pl.col("USUBJID").alias("_subject"),
             pl.col(config.model.cdisc.arm_variable).alias("_arm"),
@@ -133,6 +134,19 @@ def _subject_columns(config: TrialConfig) -> pl.DataFrame:
         )
         .filter(pl.col("_subject").is_not_null())
         .unique("_subject", keep="first", maintain_order=True)
+    )
+    if "ex" not in config.cdisc_files():
+        return subjects
+    ex = _domain(config, "ex").frame
+    first_ex = (
+        ex.select(pl.col("USUBJID").alias("_subject"), date_part(column_or_null(ex, "EXSTDTC")).str.to_date(strict=False).alias("_ex"))
+        .group_by("_subject")
+        .agg(pl.col("_ex").min().cast(pl.String).alias("_first_ex"))
+    )
+    return (
+        subjects.join(first_ex, on="_subject", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_first_dose", "_first_ex").alias("_first_dose"))
+        .drop("_first_ex")
     )
 
 
