@@ -47,6 +47,7 @@ from readers.cdisc import (
     date_part,
     first_present,
     folded,
+    imputation_rule,
     map_shipped,
     serious_criteria,
     treatment_agents,
@@ -55,7 +56,7 @@ from readers.cdisc import (
     with_planned_dose,
 )
 from readers.files import TextTable, read_table
-from readers.partial_dates import FLAG_SUFFIX, GIVEN_SUFFIX, ImputationRule, impute
+from readers.partial_dates import FLAG_SUFFIX, GIVEN_SUFFIX, impute
 from trial.config import CDISC_DOMAINS, TrialConfig
 from trial.errors import InputError
 from validators.read import ROW, RawSource
@@ -374,7 +375,7 @@ def _adverse_events(config: TrialConfig, adae: pl.DataFrame) -> tuple[pl.DataFra
         "_first_dose",
         "_death_date",
     )
-    rule = _imputation_rule(config)
+    rule = imputation_rule(config)
     frame = impute(frame, "onset_date", kind="start", rule=rule, reference="_first_dose")
     frame = impute(frame, "resolution_date", kind="end", rule=rule, cap="_death_date")
     frame = frame.with_columns(
@@ -413,11 +414,6 @@ def relationship_names(config: TrialConfig) -> list[str]:
     """The variables the agents' relationships are read from: each agent's configured one, else AREL."""
     cdisc = config.model.cdisc
     return [cdisc.relationship_variables.get(agent, "AREL") for agent in config.agent_ids]
-
-
-def _imputation_rule(config: TrialConfig) -> ImputationRule:
-    rule = config.model.cdisc.partial_dates
-    return ImputationRule(start_day=rule.start_day, start_month=rule.start_month, end_day=rule.end_day, end_month=rule.end_month)
 
 
 # ---- labs: ADLB ----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from functools import cache
 import polars as pl
 
 from ctcae.home import data_path
+from readers.partial_dates import ImputationRule
 from trial.config import TrialConfig
 from validators.read import OPTIONAL_COLUMNS, ROW, RawSource, required_columns
 
@@ -279,3 +280,9 @@ def canonical_frame(name: str, frame: pl.DataFrame, config: TrialConfig) -> pl.D
             for column in columns
         ],
     )
+
+
+def imputation_rule(config: TrialConfig) -> ImputationRule:
+    """The trial's rule for partial dates ([cdisc.partial_dates]), as readers.partial_dates applies it."""
+    rule = config.model.cdisc.partial_dates
+    return ImputationRule(start_day=rule.start_day, start_month=rule.start_month, end_day=rule.end_day, end_month=rule.end_month)

@@ -37,6 +37,7 @@ from readers.cdisc import (
     date_part,
     first_present,
     folded,
+    imputation_rule,
     map_shipped,
     serious_criteria,
     treatment_agents,
@@ -45,7 +46,7 @@ from readers.cdisc import (
     with_planned_dose,
 )
 from readers.files import TextTable, read_table
-from readers.partial_dates import FLAG_SUFFIX, GIVEN_SUFFIX, ImputationRule, impute
+from readers.partial_dates import FLAG_SUFFIX, GIVEN_SUFFIX, impute
 from readers.sdtm_columns import with_named_columns
 from readers.sdtm_findings import tumour_assessments, vitals
 from trial.config import CDISC_DOMAINS, TrialConfig
@@ -305,7 +306,7 @@ def _adverse_events(config: TrialConfig, ae: pl.DataFrame) -> tuple[pl.DataFrame
         "_first_dose",
         "_death_date",
     )
-    rule = _imputation_rule(config)
+    rule = imputation_rule(config)
     frame = impute(frame, "onset_date", kind="start", rule=rule, reference="_first_dose")
     frame = impute(frame, "resolution_date", kind="end", rule=rule, cap="_death_date")
     frame = frame.rename(
@@ -389,11 +390,6 @@ def _supplemental(config: TrialConfig, qualifiers: dict[str, str]) -> pl.DataFra
             log.warning("%s: no SUPPAE record has QNAM %s (named by %s): read as missing", file, qualifier, key)
             wide = wide.with_columns(pl.lit(None, dtype=pl.String).alias(_SUPP_PREFIX + qualifier))
     return wide
-
-
-def _imputation_rule(config: TrialConfig) -> ImputationRule:
-    rule = config.model.cdisc.partial_dates
-    return ImputationRule(start_day=rule.start_day, start_month=rule.start_month, end_day=rule.end_day, end_month=rule.end_month)
 
 
 # ---- labs: LB ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ file, the key, the problem and the fix (``InputError``). Documented key by key i
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import tomllib
 from dataclasses import dataclass
@@ -715,12 +716,14 @@ CDISC_DOMAINS = {
     "sdtm": {"subjects": "dm", "exposure": "ex", "adverse_events": "ae", "labs": "lb", "vitals": "vs", "tumour_assessments": "rs"},
     "adam": {"subjects": "adsl", "exposure": "adex", "adverse_events": "adae", "labs": "adlb"},
 }
-DEFAULT_RELATIONSHIP_VALUES = {
-    "NOT RELATED": "unrelated", "NONE": "unrelated", "N": "unrelated", "UNRELATED": "unrelated",
-    "UNLIKELY": "unlikely", "UNLIKELY RELATED": "unlikely", "REMOTE": "unlikely",
-    "POSSIBLE": "possible", "POSSIBLY RELATED": "possible", "RELATED": "probable", "Y": "probable",
-    "PROBABLE": "probable", "PROBABLY RELATED": "probable", "DEFINITE": "definite", "DEFINITELY RELATED": "definite",
-}
+def _default_relationship_values() -> dict[str, str]:
+    """The relationship values toxwatch maps by default (data/cdisc/relationship_values.csv)."""
+    with data_path("cdisc", "relationship_values.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["cdisc_value"].strip().upper(): row["toxwatch_value"] for row in csv.DictReader(handle)}
+
+
+# The default map of [cdisc] relationship_values: relationship value -> level of the attribution scale.
+DEFAULT_RELATIONSHIP_VALUES = _default_relationship_values()
 
 
 class PartialDates(_Strict):
