@@ -39,7 +39,7 @@ from safetydb.models import build_cut_models, reconciliation_findings
 from safetydb.store import Load, SafetyStore, latest_date
 from signals.bryant_day import evaluate_bryant_day, write_bryant_day
 from signals.expedited import evaluate_expedited
-from signals.flags import assemble_flags, evaluate_rules_with_exclusions, source_shrinkage, stopping_status
+from signals.flags import assemble_flags, evaluate_rules_with_exclusions, exclusion_summary, source_shrinkage, stopping_status
 from trial.config import TrialConfig, load_trial_config
 from trial.errors import InputError
 from validators.read import ROW
@@ -437,9 +437,12 @@ def analyse_by_arm(
     for arm in config.arms:
         build_cut_models(store, config, cut_id, cut_date, arm)
         per_arm.append((arm.id, arm.shown, table_frames(store, config=config)))
-        results, _, _ = evaluate_rules_with_exclusions(store, config, cut_id)
+        results, worst, excluded = evaluate_rules_with_exclusions(store, config, cut_id, arm_only=True)
         rules.append(
-            {"arm_id": arm.id, "arm": arm.shown, "stopping": stopping_status(results), "rules": [r.to_dict() for r in results]}
+            {
+                "arm_id": arm.id, "arm": arm.shown, "stopping": stopping_status(results),
+                "excluded_records": exclusion_summary(excluded, worst), "rules": [r.to_dict() for r in results],
+            }
         )
     per_arm.append((*TOTAL_ARM, pooled))
     tables = tables_by_arm(per_arm)

@@ -32,11 +32,13 @@ class WorstCase:
         return asdict(self)
 
 
-def excluded_adverse_events(store: SafetyStore, cut_id: str) -> pl.DataFrame:
+def excluded_adverse_events(store: SafetyStore, cut_id: str, *, arm_only: bool = False) -> pl.DataFrame:
     """AE records of the cut that could not be placed: those excluded at validation (no subject,
     term or usable onset date), and those of a subject left with no usable dose record because
-    every exposure record of theirs was excluded (their treatment cannot be placed in time)."""
-    return store.connection.sql(
+    every exposure record of theirs was excluded (their treatment cannot be placed in time).
+    ``arm_only``: the models are built for one arm: only the records of its subjects, and those
+    whose subject is unknown (who could be of any arm)."""
+    excluded = store.connection.sql(
         """
         SELECT source_row, subject_id, reasons FROM quarantine
         WHERE load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id) AND source = 'adverse_events'
@@ -53,6 +55,13 @@ def excluded_adverse_events(store: SafetyStore, cut_id: str) -> pl.DataFrame:
         """,
         params={"cut_id": cut_id},
     ).pl()
+    if not arm_only:
+        return excluded
+    known = store.connection.sql(
+        "SELECT subject_id FROM subjects WHERE load_id = (SELECT load_id FROM cuts WHERE cut_id = $cut_id)", params={"cut_id": cut_id}
+    ).pl()["subject_id"]
+    in_arm = store.model("stg_subjects")["subject_id"]
+    return excluded.filter(pl.col("subject_id").is_null() | pl.col("subject_id").is_in(in_arm.implode()) | ~pl.col("subject_id").is_in(known.implode()))
 
 
 def worst_case(rule, result: RuleResult, rule_subjects: pl.DataFrame, excluded: pl.DataFrame) -> WorstCase:
@@ -82,10 +91,11 @@ def worst_case(rule, result: RuleResult, rule_subjects: pl.DataFrame, excluded: 
 
 
 def evaluate_rules_with_exclusions(
-    store: SafetyStore, config: TrialConfig, cut_id: str
+    store: SafetyStore, config: TrialConfig, cut_id: str, *, arm_only: bool = False
 ) -> tuple[list[RuleResult], dict[str, WorstCase], pl.DataFrame]:
-    """Evaluate every stopping rule, and each rule again with the excluded AEs counted the worst way."""
-    excluded = excluded_adverse_events(store, cut_id)
+    """Evaluate every stopping rule, and each rule again with the excluded AEs counted the worst
+    way (``arm_only``: the models are of one arm, and so are the excluded AEs counted)."""
+    excluded = excluded_adverse_events(store, cut_id, arm_only=arm_only)
     missing = missing_adverse_event_input(store, cut_id)
     results, worst = [], {}
     for rule in config.model.stopping_rules:

@@ -275,7 +275,10 @@ def stopping_by_arm(flags: dict, arms: list[ArmColumn], *, cut_date: str) -> dic
         rules.append({"rule_id": rule["rule_id"], "title": rule["title"], "kind": rule["kind"], "cells": cells})
     return {
         "overall": overall,
-        "statements": [(arm.label, entry["stopping"]["statement"]) for arm, entry in zip(arms, sources) if entry],
+        "statements": [
+            (arm.label, " ".join([entry["stopping"]["statement"], *_excluded_statement(entry, flags, arm)]))
+            for arm, entry in zip(arms, sources) if entry
+        ],
         "rules": rules,
         "note": (
             f"Data cut {cut_date}. Each rule as the trial config defines it (same events, window and boundary), evaluated on "
@@ -284,6 +287,14 @@ def stopping_by_arm(flags: dict, arms: list[ArmColumn], *, cut_date: str) -> dic
             "the whole trial is a stricter test in an arm of fewer subjects: read an arm's WARN or STOP with its n."
         ),
     }
+
+
+def _excluded_statement(entry: dict, flags: dict, arm: ArmColumn) -> list[str]:
+    """What the AEs that could not be counted would do to the arm's rules (the pooled statement for All arms)."""
+    excluded = flags.get("excluded_records") if arm.arm_id == TOTAL_ARM[0] else entry.get("excluded_records")
+    if not excluded or not excluded.get("adverse_events"):
+        return []
+    return [excluded["statement"]]
 
 
 def overview_by_arm(overview: pl.DataFrame, arms: list[ArmColumn], *, note: str) -> ArmTable:

@@ -398,3 +398,17 @@ def test_a_treated_subject_in_no_configured_arm_is_queried(run):
     found = queries.filter(pl.col("check") == "arm_not_configured")
     assert found.select("record_key", "field", "value", "file").rows() == [("NPC-06-0004", "arm", "Not assigned", "(reconciliation)")]
     assert "none of the trial config's arms (A, B)" in found["problem"].item()
+
+
+@pytest.mark.slow
+def test_excluded_aes_are_counted_against_their_own_arm(run):
+    """The bundled trial has one AE that cannot be placed (AE-000088 of NPC-02-0008, onset before
+    enrolment). Per arm, flags.json by_arm counts it for that subject's arm only (arm A or B as the
+    two-arm split puts the subject), 0 for the other, and the pooled count stays 1."""
+    out_dir = Path(run["loaded"].out_dir)
+    flags = json.loads((out_dir / "flags.json").read_text(encoding="utf-8"))
+    arm_of = dict(arms_of_subjects(run["config"].parent).iter_rows())
+    label = {arm.value: arm.shown for arm in load_trial_config(run["config"]).arms}
+    expected = {entry["arm"]: (1 if entry["arm"] == label[arm_of["NPC-02-0008"]] else 0) for entry in flags["by_arm"]}
+    assert {entry["arm"]: entry["excluded_records"]["adverse_events"] for entry in flags["by_arm"]} == expected
+    assert flags["excluded_records"]["adverse_events"] == 1
