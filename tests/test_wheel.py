@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 # What the wheel must carry: the repository's shipped data folders (as ctcae/_shipped/), the SQL
 # models and the report templates.
-SHIPPED_DATA_FOLDERS = ("ctcae", "synth", "privacy", "dosing", "recist", "trials/npc-apatinib-pd1")
+SHIPPED_DATA_FOLDERS = ("ctcae", "synth", "privacy", "dosing", "recist", "cdisc", "trials/npc-apatinib-pd1")
 INSTALLED_DATA_PREFIX = "ctcae/_shipped/"
 BUNDLED_TRIAL = "trials/npc-apatinib-pd1"
 # Written beside a trial.toml when the bundled trial is run from a checkout; never shipped.
