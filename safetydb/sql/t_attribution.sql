@@ -1,12 +1,16 @@
--- grain: (agent, term). TEAEs related to each agent by term ('(any)' = any term; an "Other, specify" event under its specified text), with the attribution levels behind them (not assessed = missing or invalid in the source, counted as related); denominator = the treated subjects who received the agent.
-WITH population AS (
-    SELECT agent, COUNT(*) AS n FROM int_agent_exposure GROUP BY agent
-),
-related AS (
+-- grain: (agent, term). TEAEs related to each agent by term ('(any)' = any term; an "Other, specify" event under its specified text), with the attribution levels behind them (not assessed = missing or invalid in the source, counted as related); denominator = the treated subjects who received the agent (and any with an event related to it).
+WITH related AS (
     SELECT a.subject_id, a.ae_term, a.grade, t.agent, t.attribution
     FROM int_adverse_events AS a
     JOIN stg_ae_attribution AS t USING (ae_id)
     WHERE a.teae AND t.related
+),
+population AS (
+    -- a subject with an event related to an agent they have no dose record of is counted in its
+    -- denominator too, so that no numerator exceeds its denominator
+    SELECT agent, COUNT(DISTINCT subject_id) AS n
+    FROM (SELECT subject_id, agent FROM int_agent_exposure UNION SELECT subject_id, agent FROM related)
+    GROUP BY agent
 ),
 per_subject AS (
     SELECT

@@ -393,3 +393,31 @@ def test_the_queries_say_why(fatal_queries):
     assert problems["D3"].endswith("is recorded as disease_progression")
     assert problems["D4"].endswith("is recorded as unknown, before the event started")
     assert problems["D6"].endswith("is recorded as of unknown cause")
+
+
+def test_a_subject_with_an_event_related_to_an_agent_never_given_joins_its_denominator(tmp_path):
+    """Add X8: P2 (placebo and anti-PD-1, never apatinib) with a TEAE of fatigue, grade 1, that
+    the investigator relates to apatinib (possible). Apatinib's related subjects become F1, L1, P2
+    = 3, and its denominator the 5 who received it plus P2 = 6: 3 of 6 = 50.0%, so that no
+    numerator exceeds its denominator. The other agents are unchanged (anti-PD-1 3 of 7)."""
+    config_path = tmp_path / "trial.toml"
+    config_path.write_text(BUNDLED_CONFIG.read_text(encoding="utf-8") + PLACEBO_AND_ARMS, encoding="utf-8")
+    config = load_trial_config(config_path)
+    parameters = ModelParameters(cut_id="x", cut_date=CUT, cycle_days=28, teae_end_days=30, acute_days=90, related_levels=[]).as_dict()
+    events = pl.concat([int_adverse_events(), pl.DataFrame(
+        [{"ae_id": "X8", "subject_id": "P2", "ae_term": "Fatigue", "grade": 1, "teae": True}], schema=int_adverse_events().schema
+    )])
+    attributions = pl.concat([stg_ae_attribution(), pl.DataFrame(
+        [{"ae_id": "X8", "agent": "apatinib", "attribution": "possible", "related": True}], schema=stg_ae_attribution().schema
+    )])
+    with SafetyStore(tmp_path / "store.duckdb") as store:
+        store.register_table("stg_exposure", stg_exposure())
+        store.register_table("int_adverse_events", events)
+        store.register_table("stg_ae_attribution", attributions)
+        store.register_table("int_subject_dosing", pl.DataFrame({"subject_id": sorted({row[0] for row in EXPOSURE}), "treated": True}))
+        register_study_tables(store, config)
+        for name in ("int_agent_exposure", "t_attribution"):
+            store.run_model_into(name, parameters)
+        rows = attribution({"t_attribution": store.model("t_attribution")})
+    assert tuple(rows[("apatinib", "(any)")][c] for c in ("subjects", "denominator", "percent")) == (3, 6, 50.0)
+    assert tuple(rows[("anti_pd1", "(any)")][c] for c in ("subjects", "denominator", "percent")) == (3, 7, 42.9)
