@@ -26,6 +26,7 @@ from polars.testing import assert_frame_equal
 from readers.cdisc import read_cdisc_source
 from readers.sdtm import sdtm_source
 from tests.conftest import reference_path
+from tests.readers.pilot_trial import PILOT_TRIAL
 from trial.config import load_trial_config
 from trial.errors import InputError
 from validators.read import OPTIONAL_COLUMNS, ROW, read_source, required_columns
@@ -416,43 +417,7 @@ def test_validation_of_the_sdtm_trial(config):
 
 # ---- the pharmaverse CDISC pilot (../shared/reference/sdtm) ----------------------------------------
 
-PILOT_CONFIG = """\
-[trial]
-id = "cdiscpilot01"
-title = "CDISC pilot: xanomeline transdermal in Alzheimer's disease"
-grading = "severity"
-
-[[agents]]
-id = "xanomeline"
-name = "Xanomeline"
-dose_mg = 81
-dose_levels_mg = [54, 81]
-route = "TRANSDERMAL"
-frequency = "QD"
-
-[[agents]]
-id = "placebo"
-name = "Placebo"
-dose_mg = 0
-route = "TRANSDERMAL"
-frequency = "QD"
-
-[[arms]]
-id = "placebo"
-value = "Placebo"
-agents = ["placebo"]
-
-[[arms]]
-id = "low"
-value = "Xanomeline Low Dose"
-agents = ["xanomeline"]
-doses_mg = {{xanomeline = 54}}
-
-[[arms]]
-id = "high"
-value = "Xanomeline High Dose"
-agents = ["xanomeline"]
-
+PILOT_CONFIG = PILOT_TRIAL + """\
 [cdisc]
 standard = "sdtm"
 folder = "{folder}"
